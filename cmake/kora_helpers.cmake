@@ -1,0 +1,11 @@
+# kora_test(name src... LIBS lib...) adds one GoogleTest binary and registers it with ctest.
+function(kora_test name)
+  if(NOT KORA_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(T "" "" "LIBS" ${ARGN})
+  add_executable(${name} ${T_UNPARSED_ARGUMENTS})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS unit)
+endfunction()

@@ -1,0 +1,10 @@
+// Bitmap commands.
+#include "commands/families.h"
+#include "commands/family_util.h"
+#include "commands/service.h"
+
+namespace kora {
+
+void RegisterBitmapFamily(Service& svc) {}
+
+}  // namespace kora

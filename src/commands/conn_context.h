@@ -1,0 +1,54 @@
+// The command layer's view of one client connection.
+//
+// Implemented by the server's Connection. Lives on its home worker's thread; only code running
+// there may touch it. Hops hold a reference (Ref/Unref) so a connection closed while replies
+// are in flight is destroyed only after the last one returns.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "protocol/reply_builder.h"
+
+namespace kora {
+
+class ConnContext {
+ public:
+  virtual ~ConnContext() = default;
+
+  // Builder positioned at the reply of the command being dispatched now (in request order).
+  virtual ReplyBuilder& Reply() = 0;
+  // Reserves the reply position of the command being dispatched now, to be filled later.
+  virtual uint64_t ReserveSlot() = 0;
+  // Fills a reserved position; replies are written out in request order.
+  virtual void FillSlot(uint64_t slot, std::string bytes) = 0;
+  // While set, no further command of this connection is dispatched (multi-phase commands).
+  virtual void SetBarrier(bool on) = 0;
+  virtual void Ref() = 0;
+  virtual void Unref() = 0;
+  // Close once every reply queued so far is written (QUIT, protocol errors).
+  virtual void CloseAfterReply() = 0;
+  // Close now (CLIENT KILL).
+  virtual void Kill() = 0;
+  // CLIENT LIST numbers.
+  virtual size_t QueryBufferBytes() const = 0;
+  virtual size_t OutputBufferBytes() const = 0;
+  virtual size_t PendingReplies() const = 0;
+
+  uint64_t id = 0;
+  int home_worker = 0;
+  int fd = -1;
+  int db_index = 0;
+  int resp = 2;
+  bool authenticated = true;
+  bool closing = false;
+  bool unix_socket = false;
+  std::string name;
+  std::string lib_name, lib_ver;
+  std::string addr, laddr;
+  int64_t created_ms = 0;
+  int64_t last_interaction_ms = 0;
+  std::string last_cmd = "NULL";
+};
+
+}  // namespace kora

@@ -1,0 +1,13 @@
+#include "commands/families.h"
+
+namespace kora {
+
+void RegisterAllFamilies(Service& svc) {
+  RegisterConnectionFamily(svc);
+  RegisterServerFamily(svc);
+  RegisterStringFamily(svc);
+  RegisterBitmapFamily(svc);
+  RegisterKeyFamily(svc);
+}
+
+}  // namespace kora

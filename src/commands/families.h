@@ -1,0 +1,19 @@
+// Registration of every command family into a Service.
+#pragma once
+
+namespace kora {
+
+class Service;
+
+void RegisterAllFamilies(Service& svc);
+
+void RegisterStringFamily(Service& svc);
+void RegisterBitmapFamily(Service& svc);
+void RegisterKeyFamily(Service& svc);
+void RegisterServerFamily(Service& svc);
+void RegisterConnectionFamily(Service& svc);
+
+// Defines the CONFIG parameters with their defaults (called by the Service constructor).
+void DefineConfigParams(Service& svc);
+
+}  // namespace kora

@@ -1,0 +1,271 @@
+#include "commands/service.h"
+
+#include <cstring>
+
+#include "base/strutil.h"
+#include "commands/families.h"
+
+namespace kora {
+namespace {
+
+// Copies a command's arguments so they can travel to another shard.
+class OwnedArgs {
+ public:
+  explicit OwnedArgs(CmdArgs args) {
+    size_t total = 0;
+    for (auto a : args) total += a.size();
+    buf_.reset(new char[total ? total : 1]);
+    views_.reserve(args.size());
+    char* p = buf_.get();
+    for (auto a : args) {
+      if (!a.empty()) std::memcpy(p, a.data(), a.size());
+      views_.emplace_back(p, a.size());
+      p += a.size();
+    }
+  }
+  CmdArgs args() const { return CmdArgs(views_.data(), views_.size()); }
+
+ private:
+  std::unique_ptr<char[]> buf_;  // views_ point here; stable across moves
+  std::vector<std::string_view> views_;
+};
+
+void AppendQuotedArg(std::string* out, std::string_view a, size_t budget) {
+  // printf("%.*s") semantics: stops at NUL, and at the remaining budget.
+  size_t n = 0;
+  while (n < a.size() && n < budget && a[n] != '\0') ++n;
+  out->push_back('\'');
+  out->append(a.substr(0, n));
+  out->append("' ");
+}
+
+}  // namespace
+
+void ExtractKeys(const CommandSpec& spec, CmdArgs args, std::vector<size_t>* keys) {
+  keys->clear();
+  if (spec.getkeys) {
+    spec.getkeys(args, keys);
+    return;
+  }
+  if (spec.first_key <= 0) return;
+  int argc = static_cast<int>(args.size());
+  int last = spec.last_key;
+  if (last < 0) last = argc + last;
+  int step = spec.step > 0 ? spec.step : 1;
+  for (int i = spec.first_key; i <= last && i < argc; i += step) keys->push_back(i);
+}
+
+PendingReply::PendingReply(ConnContext* conn, bool barrier)
+    : conn_(conn), slot_(conn->ReserveSlot()), barrier_(barrier) {
+  conn_->Ref();
+  if (barrier_) conn_->SetBarrier(true);
+}
+
+void PendingReply::Finish(const std::function<void(ReplyBuilder&)>& write) {
+  std::string out;
+  ReplyBuilder rb(&out, conn_->resp);
+  write(rb);
+  conn_->FillSlot(slot_, std::move(out));
+  if (barrier_) conn_->SetBarrier(false);
+  conn_->Unref();
+  delete this;
+}
+
+Service::Service(Engine* engine, ServiceOptions opts)
+    : engine_(engine), opts_(std::move(opts)), start_ms_(NowUnixMs()) {
+  for (int i = 0; i < engine_->size(); ++i) workers_.push_back(std::make_unique<WorkerState>());
+  DefineConfigParams(*this);
+}
+
+Service::~Service() = default;
+
+void Service::Register(std::vector<CommandSpec> family) {
+  for (auto& spec : family) {
+    auto owned = std::make_unique<CommandSpec>(std::move(spec));
+    owned->id = static_cast<int>(all_specs_.size());
+    all_specs_.push_back(owned.get());
+    for (auto& sub : owned->subcommands) {
+      sub.id = static_cast<int>(all_specs_.size());
+      all_specs_.push_back(&sub);
+    }
+    by_name_[owned->name] = owned.get();
+    commands_.push_back(std::move(owned));
+  }
+  for (auto& w : workers_) w->cmd_stats.resize(all_specs_.size());
+}
+
+const CommandSpec* Service::Find(std::string_view name) const {
+  char buf[64];
+  if (name.size() >= sizeof(buf)) return nullptr;
+  for (size_t i = 0; i < name.size(); ++i) buf[i] = AsciiLower(name[i]);
+  auto it = by_name_.find(std::string(buf, name.size()));
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+WorkerState& Service::local() { return *workers_[Worker::Current()->id()]; }
+
+void Service::AddConnection(ConnContext* c) {
+  WorkerState& w = *workers_[c->home_worker];
+  w.conns[c->id] = c;
+  ++w.total_connections;
+  connected_clients_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Service::RemoveConnection(ConnContext* c) {
+  workers_[c->home_worker]->conns.erase(c->id);
+  connected_clients_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::vector<int> Service::AllShards() const {
+  std::vector<int> v(engine_->size());
+  for (int i = 0; i < engine_->size(); ++i) v[i] = i;
+  return v;
+}
+
+bool Service::RequiresAuth() { return !config_.Value("requirepass").empty(); }
+
+bool Service::CheckPassword(std::string_view user, std::string_view pass) {
+  if (user != "default") return false;
+  std::string pw = config_.Value("requirepass");
+  if (pw.empty()) return true;
+  return pw == pass;
+}
+
+void Service::Execute(const CommandSpec* spec, CmdArgs args, CmdCtx& ctx) {
+  int64_t start = MonotonicUs();
+  spec->handler(args, ctx);
+  CmdStat& st = workers_[ctx.worker->id()]->cmd_stats[spec->id];
+  ++st.calls;
+  st.usec += static_cast<uint64_t>(MonotonicUs() - start);
+}
+
+void Service::Dispatch(ConnContext& conn, CmdArgs args) {
+  Worker* worker = Worker::Current();
+  WorkerState& ws = *workers_[worker->id()];
+  ++ws.total_commands;
+  const CommandSpec* spec = Find(args[0]);
+  if (spec == nullptr) {
+    std::string msg = "ERR unknown command '";
+    msg.append(args[0].substr(0, 128));
+    msg.append("', with args beginning with: ");
+    std::string rest;
+    for (size_t i = 1; i < args.size() && rest.size() < 128; ++i) {
+      AppendQuotedArg(&rest, args[i], 128 - rest.size());
+    }
+    msg += rest;
+    conn.Reply().Error(msg);
+    return;
+  }
+  int argc = static_cast<int>(args.size());
+  if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
+    ++ws.cmd_stats[spec->id].rejected;
+    conn.Reply().Error("ERR wrong number of arguments for '" + spec->name + "' command");
+    return;
+  }
+  if (!spec->subcommands.empty()) {
+    const CommandSpec* sub = nullptr;
+    std::string full = spec->name + "|" + ToLower(args[1]);
+    for (const auto& s : spec->subcommands) {
+      if (s.name == full) sub = &s;
+    }
+    if (sub == nullptr) {
+      std::string msg = "ERR unknown subcommand '";
+      msg.append(args[1].substr(0, 128));
+      msg += "'. Try " + ToUpper(spec->name) + " HELP.";
+      conn.Reply().Error(msg);
+      return;
+    }
+    spec = sub;
+    if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
+      ++ws.cmd_stats[spec->id].rejected;
+      conn.Reply().Error("ERR wrong number of arguments for '" + spec->name + "' command");
+      return;
+    }
+  }
+  if (!conn.authenticated && !(spec->flags & kCmdNoAuth)) {
+    ++ws.cmd_stats[spec->id].rejected;
+    conn.Reply().Error("NOAUTH Authentication required.");
+    return;
+  }
+  conn.last_cmd = spec->name;
+
+  CmdCtx ctx;
+  ctx.svc = this;
+  ctx.worker = worker;
+  ctx.spec = spec;
+  ctx.db_index = conn.db_index;
+  ctx.now_ms = NowUnixMs();
+
+  if (spec->flags & kCmdConn) {
+    ctx.conn = &conn;
+    ctx.rb = &conn.Reply();
+    Execute(spec, args, ctx);
+    return;
+  }
+
+  // Route by keys: all on one shard -> run there; spread -> coordinator.
+  int target = -1;
+  bool spread = false;
+  if (spec->getkeys == nullptr && spec->first_key > 0 && spec->last_key == spec->first_key) {
+    target = engine_->ShardOf(args[spec->first_key]);
+  } else {
+    std::vector<size_t> keys;
+    ExtractKeys(*spec, args, &keys);
+    for (size_t k : keys) {
+      int s = engine_->ShardOf(args[k]);
+      if (target < 0) {
+        target = s;
+      } else if (s != target) {
+        spread = true;
+        break;
+      }
+    }
+  }
+  if (spread) {
+    if (spec->multi == nullptr) {
+      conn.Reply().Error("ERR keys of this command must hash to one shard; use a {hash tag}");
+      return;
+    }
+    ctx.conn = &conn;
+    int64_t start = MonotonicUs();
+    spec->multi(args, ctx);
+    CmdStat& st = ws.cmd_stats[spec->id];
+    ++st.calls;
+    st.usec += static_cast<uint64_t>(MonotonicUs() - start);
+    return;
+  }
+  if (target < 0 || target == worker->id()) {
+    ctx.rb = &conn.Reply();
+    Execute(spec, args, ctx);
+    return;
+  }
+  HopSingle(conn, spec, args, target);
+}
+
+void Service::HopSingle(ConnContext& conn, const CommandSpec* spec, CmdArgs args, int target) {
+  Worker* origin = Worker::Current();
+  uint64_t slot = conn.ReserveSlot();
+  conn.Ref();
+  int src = origin->id();
+  int db = conn.db_index;
+  int resp = conn.resp;
+  ConnContext* cp = &conn;  // dereferenced only back on `src`; kept alive by Ref()
+  origin->Send(target, [this, spec, owned = OwnedArgs(args), src, db, resp, cp, slot]() mutable {
+    std::string out;
+    ReplyBuilder rb(&out, resp);
+    CmdCtx ctx;
+    ctx.svc = this;
+    ctx.worker = Worker::Current();
+    ctx.spec = spec;
+    ctx.db_index = db;
+    ctx.now_ms = NowUnixMs();
+    ctx.rb = &rb;
+    Execute(spec, owned.args(), ctx);
+    ctx.worker->Send(src, [cp, slot, out = std::move(out)]() mutable {
+      cp->FillSlot(slot, std::move(out));
+      cp->Unref();
+    });
+  });
+}
+
+}  // namespace kora

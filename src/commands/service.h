@@ -1,0 +1,184 @@
+// The command service: the command table, dispatch, and the hop helpers handlers use.
+//
+// Dispatch runs on the connection's worker. A command whose keys all belong to that worker's
+// shard runs inline; one whose keys all belong to one other shard hops there and its reply
+// comes back into the connection's reserved reply slot; one whose keys span shards runs its
+// coordinator (CommandSpec::multi), which uses RunOnShards. Connection-form commands (kCmdConn)
+// run inline with the ConnContext. See docs/design/threads-and-hops.md.
+#pragma once
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/functional/any_invocable.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "commands/command.h"
+#include "commands/config.h"
+#include "commands/conn_context.h"
+
+namespace kora {
+
+struct ServiceOptions {
+  std::string bind = "127.0.0.1";
+  int port = 6379;
+  std::string unix_socket;
+  std::string requirepass;
+  int64_t maxclients = 10000;
+  std::string config_file;
+  std::string executable;
+};
+
+// Per-command counters, owned by one worker.
+struct CmdStat {
+  uint64_t calls = 0;
+  uint64_t usec = 0;
+  uint64_t rejected = 0;
+  uint64_t failed = 0;
+};
+
+// Statistics and registries owned by one worker (summed on read).
+struct WorkerState {
+  absl::flat_hash_map<uint64_t, ConnContext*> conns;
+  std::vector<CmdStat> cmd_stats;
+  uint64_t total_connections = 0;
+  uint64_t rejected_connections = 0;
+  uint64_t total_commands = 0;
+  uint64_t net_input_bytes = 0;
+  uint64_t net_output_bytes = 0;
+  uint64_t unexpected_error_replies = 0;
+};
+
+// A reply that will be produced later (coordinators). Holds the connection's reply slot, a
+// reference to the connection and optionally a dispatch barrier. Finish() exactly once, on the
+// connection's worker.
+class PendingReply {
+ public:
+  PendingReply(ConnContext* conn, bool barrier);
+  void Finish(const std::function<void(ReplyBuilder&)>& write);
+
+ private:
+  ConnContext* conn_;
+  uint64_t slot_;
+  bool barrier_;
+};
+
+class Service {
+ public:
+  Service(Engine* engine, ServiceOptions opts);
+  ~Service();
+
+  Engine& engine() { return *engine_; }
+  const ServiceOptions& options() const { return opts_; }
+  ConfigStore& config() { return config_; }
+  int64_t start_time_ms() const { return start_ms_; }
+
+  void Register(std::vector<CommandSpec> family);
+  // Case-insensitive lookup of a top-level command.
+  const CommandSpec* Find(std::string_view name) const;
+  const std::vector<std::unique_ptr<CommandSpec>>& commands() const { return commands_; }
+  // Every spec including subcommands, indexed by CommandSpec::id.
+  const std::vector<const CommandSpec*>& all_specs() const { return all_specs_; }
+
+  // Runs one command for `conn` (on conn's worker thread).
+  void Dispatch(ConnContext& conn, CmdArgs args);
+
+  // Connection registry and per-worker statistics (call on that worker's thread).
+  WorkerState& local();
+  WorkerState& state_of(int worker) { return *workers_[worker]; }
+  void AddConnection(ConnContext* c);
+  void RemoveConnection(ConnContext* c);
+  uint64_t NextClientId() { return next_client_id_.fetch_add(1) + 1; }
+  std::atomic<int64_t>& connected_clients() { return connected_clients_; }
+
+  // Runs fn on each listed shard (inline for the caller's own shard, right away), then `then`
+  // with the results in the same order, on the caller's worker. fn is copied to every shard
+  // and must capture only values.
+  template <class R>
+  void RunOnShards(CmdCtx& ctx, const std::vector<int>& shards, std::function<R(CmdCtx&)> fn,
+                   absl::AnyInvocable<void(std::vector<R>&)> then);
+  // All shards.
+  std::vector<int> AllShards() const;
+
+  // Password check used by AUTH and HELLO.
+  bool CheckPassword(std::string_view user, std::string_view pass);
+  bool RequiresAuth();
+
+  std::atomic<bool>& shutdown_requested() { return shutdown_; }
+  std::function<void()> on_shutdown;  // set by the server
+
+ private:
+  void HopSingle(ConnContext& conn, const CommandSpec* spec, CmdArgs args, int target);
+  void Execute(const CommandSpec* spec, CmdArgs args, CmdCtx& ctx);
+
+  Engine* engine_;
+  ServiceOptions opts_;
+  ConfigStore config_;
+  int64_t start_ms_;
+  std::vector<std::unique_ptr<CommandSpec>> commands_;
+  absl::flat_hash_map<std::string, const CommandSpec*> by_name_;
+  std::vector<const CommandSpec*> all_specs_;
+  std::vector<std::unique_ptr<WorkerState>> workers_;
+  std::atomic<uint64_t> next_client_id_{0};
+  std::atomic<int64_t> connected_clients_{0};
+  std::atomic<bool> shutdown_{false};
+};
+
+template <class R>
+void Service::RunOnShards(CmdCtx& ctx, const std::vector<int>& shards,
+                          std::function<R(CmdCtx&)> fn,
+                          absl::AnyInvocable<void(std::vector<R>&)> then) {
+  struct Join {
+    std::vector<R> results;
+    size_t remaining;
+    absl::AnyInvocable<void(std::vector<R>&)> then;
+  };
+  auto* j = new Join{std::vector<R>(shards.size()), shards.size(), std::move(then)};
+  Worker* origin = ctx.worker;
+  int src = origin->id();
+  int db = ctx.db_index;
+  const CommandSpec* spec = ctx.spec;
+  Service* svc = this;
+  size_t local_index = shards.size();
+  for (size_t i = 0; i < shards.size(); ++i) {
+    if (shards[i] == src) {
+      local_index = i;
+      continue;
+    }
+    origin->Send(shards[i], [svc, spec, db, src, i, j, fn]() mutable {
+      CmdCtx c;
+      c.svc = svc;
+      c.worker = Worker::Current();
+      c.spec = spec;
+      c.db_index = db;
+      c.now_ms = NowUnixMs();
+      R r = fn(c);
+      c.worker->Send(src, [j, i, r = std::move(r)]() mutable {
+        j->results[i] = std::move(r);
+        if (--j->remaining == 0) {
+          j->then(j->results);
+          delete j;
+        }
+      });
+    });
+  }
+  if (local_index < shards.size()) {
+    CmdCtx c = ctx;
+    c.conn = nullptr;
+    j->results[local_index] = fn(c);
+    if (--j->remaining == 0) {
+      j->then(j->results);
+      delete j;
+    }
+  } else if (shards.empty()) {
+    j->then(j->results);
+    delete j;
+  }
+}
+
+}  // namespace kora

@@ -1,0 +1,130 @@
+#include "core/db_table.h"
+
+#include "base/clock.h"
+
+namespace kora {
+
+DbTable::~DbTable() { Clear(); }
+
+KeyEntry* DbTable::Find(std::string_view key, int64_t now_ms) {
+  KeyEntry* e = dict_.Find(key);
+  if (e && IsExpired(e, now_ms)) {
+    Erase(e);
+    ++expired_;
+    return nullptr;
+  }
+  return e;
+}
+
+KeyEntry* DbTable::FindOrInsert(std::string_view key, int64_t now_ms, bool* inserted) {
+  KeyEntry* e = Find(key, now_ms);
+  if (e) {
+    *inserted = false;
+    return e;
+  }
+  *inserted = true;
+  return Insert(key, Value());
+}
+
+KeyEntry* DbTable::Insert(std::string_view key, Value value) {
+  auto* e = new KeyEntry;
+  e->key.assign(key);
+  e->value = std::move(value);
+  dict_.Insert(e);
+  return e;
+}
+
+bool DbTable::Erase(std::string_view key) {
+  KeyEntry* e = dict_.Unlink(key);
+  if (!e) return false;
+  RemoveVolatile(e);
+  delete e;
+  return true;
+}
+
+void DbTable::Erase(KeyEntry* e) { delete Detach(e); }
+
+KeyEntry* DbTable::Detach(KeyEntry* e) {
+  KeyEntry* u = dict_.Unlink(e->key);
+  RemoveVolatile(u);
+  return u;
+}
+
+void DbTable::RemoveVolatile(KeyEntry* e) {
+  if (e->expire_at == 0) return;
+  uint32_t idx = e->volatile_idx;
+  KeyEntry* last = volatile_.back();
+  volatile_[idx] = last;
+  last->volatile_idx = idx;
+  volatile_.pop_back();
+  e->expire_at = 0;
+}
+
+void DbTable::SetExpire(KeyEntry* e, int64_t at_ms) {
+  if (at_ms <= 0) at_ms = 1;  // 0 means "none"; any past deadline behaves the same
+  if (e->expire_at == 0) {
+    e->volatile_idx = static_cast<uint32_t>(volatile_.size());
+    volatile_.push_back(e);
+  }
+  e->expire_at = at_ms;
+}
+
+void DbTable::ClearExpire(KeyEntry* e) { RemoveVolatile(e); }
+
+void DbTable::Clear() {
+  volatile_.clear();
+  dict_.Clear();
+}
+
+void DbTable::Swap(DbTable& other) {
+  dict_.Swap(other.dict_);
+  volatile_.swap(other.volatile_);
+  std::swap(expired_, other.expired_);
+}
+
+size_t DbTable::ActiveExpire(int64_t now_ms, int64_t deadline_us, std::mt19937_64& rng) {
+  constexpr int kSample = 20;
+  size_t deleted = 0;
+  while (!volatile_.empty()) {
+    int sampled = 0, expired = 0;
+    for (; sampled < kSample && !volatile_.empty(); ++sampled) {
+      size_t i = std::uniform_int_distribution<size_t>(0, volatile_.size() - 1)(rng);
+      KeyEntry* e = volatile_[i];
+      if (IsExpired(e, now_ms)) {
+        Erase(e);
+        ++expired;
+      }
+    }
+    deleted += expired;
+    expired_ += expired;
+    if (expired * 4 <= sampled) break;
+    if (MonotonicUs() >= deadline_us) break;
+  }
+  return deleted;
+}
+
+KeyEntry* DbTable::RandomKey(int64_t now_ms, std::mt19937_64& rng) {
+  for (int tries = 0; tries < 100 && dict_.size() > 0; ++tries) {
+    KeyEntry* e = dict_.Random(rng);
+    if (!e) return nullptr;
+    if (!IsExpired(e, now_ms)) return e;
+    // Every key volatile and expired: Redis stops after a bounded number of tries and
+    // answers with an expired key name; we delete and keep looking instead.
+    Erase(e);
+    ++expired_;
+  }
+  return nullptr;
+}
+
+int64_t DbTable::avg_ttl_hint(int64_t now_ms) const {
+  if (volatile_.empty()) return 0;
+  size_t n = volatile_.size() < 64 ? volatile_.size() : 64;
+  int64_t sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    int64_t ttl = volatile_[i]->expire_at - now_ms;
+    sum += ttl > 0 ? ttl : 0;
+  }
+  return sum / static_cast<int64_t>(n);
+}
+
+}  // namespace kora

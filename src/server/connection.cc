@@ -1,0 +1,219 @@
+#include "server/connection.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "base/clock.h"
+#include "base/logging.h"
+
+namespace kora {
+namespace {
+constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kBigArg = 32 * 1024;  // PROTO_MBULK_BIG_ARG
+}  // namespace
+
+Connection::Connection(Service* svc, Worker* worker, int fd, std::string peer, std::string local,
+                       bool unix_socket)
+    : svc_(svc), worker_(worker), rb_(&out_, 2) {
+  this->fd = fd;
+  this->id = svc->NextClientId();
+  this->home_worker = worker->id();
+  this->addr = std::move(peer);
+  this->laddr = std::move(local);
+  this->unix_socket = unix_socket;
+  this->created_ms = NowUnixMs();
+  this->last_interaction_ms = created_ms;
+  this->authenticated = !svc->RequiresAuth();
+  limits_.max_bulk_len = svc->config().IntValue("proto-max-bulk-len");
+}
+
+Connection::~Connection() = default;
+
+void Connection::Start() {
+  worker_->loop().Add(fd, EPOLLIN, this);
+  svc_->AddConnection(this);
+}
+
+ReplyBuilder& Connection::Reply() {
+  rb_.set_resp(resp);
+  if (slots_.empty()) {
+    rb_.set_buffer(&out_);
+  } else {
+    slots_.push_back(Slot{true, {}});
+    rb_.set_buffer(&slots_.back().data);
+  }
+  return rb_;
+}
+
+uint64_t Connection::ReserveSlot() {
+  slots_.push_back(Slot{});
+  return slot_base_ + slots_.size() - 1;
+}
+
+void Connection::FillSlot(uint64_t slot, std::string bytes) {
+  Slot& s = slots_[slot - slot_base_];
+  s.data = std::move(bytes);
+  s.ready = true;
+  DrainSlots();
+  if (!processing_) ScheduleFlush();
+}
+
+void Connection::DrainSlots() {
+  while (!slots_.empty() && slots_.front().ready) {
+    out_.append(slots_.front().data);
+    slots_.pop_front();
+    ++slot_base_;
+  }
+}
+
+void Connection::SetBarrier(bool on) {
+  barrier_ = on;
+  // Resume parsing what arrived meanwhile, outside of any handler.
+  if (!on && !processing_) ScheduleFlush();
+}
+
+void Connection::Unref() {
+  if (--refs_ == 0) delete this;
+}
+
+void Connection::CloseAfterReply() { close_after_reply_ = true; }
+
+void Connection::Kill() {
+  if (dead_) return;
+  dead_ = true;
+  worker_->loop().Remove(fd);
+  ::close(fd);
+  svc_->RemoveConnection(this);
+  Unref();  // the loop's reference
+}
+
+void Connection::ScheduleFlush() {
+  if (flush_scheduled_ || dead_) return;
+  flush_scheduled_ = true;
+  Ref();
+  worker_->ScheduleBatchEnd(this);
+}
+
+void Connection::OnBatchEnd() {
+  flush_scheduled_ = false;
+  if (!dead_) {
+    if (paused_ || (!barrier_ && in_start_ < in_.size())) ProcessInput();
+    if (!dead_) Flush();
+  }
+  Unref();
+}
+
+void Connection::OnIo(uint32_t events) {
+  Ref();
+  if (events & (EPOLLERR | EPOLLHUP)) {
+    if (!(events & EPOLLIN)) {
+      Kill();
+      Unref();
+      return;
+    }
+  }
+  if (events & EPOLLIN) ReadInput();
+  if (!dead_ && (events & EPOLLOUT)) Flush();
+  Unref();
+}
+
+void Connection::ReadInput() {
+  size_t want = kReadChunk;
+  int64_t pending = parser_.pending_bulk();
+  if (pending >= static_cast<int64_t>(kBigArg)) {
+    size_t have = in_.size() - in_start_;
+    // Read a large bulk in big steps, but never reserve more than has been proven to arrive.
+    want = std::max<size_t>(kReadChunk, std::min<size_t>(static_cast<size_t>(pending), have + (1 << 20)));
+  }
+  size_t old = in_.size();
+  in_.resize(old + want);
+  ssize_t n = ::read(fd, in_.data() + old, want);
+  if (n <= 0) {
+    in_.resize(old);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    Kill();
+    return;
+  }
+  in_.resize(old + static_cast<size_t>(n));
+  svc_->local().net_input_bytes += static_cast<uint64_t>(n);
+  last_interaction_ms = NowUnixMs();
+  int64_t qlimit = svc_->config().IntValue("client-query-buffer-limit");
+  if (qlimit > 0 && static_cast<int64_t>(in_.size() - in_start_) > qlimit) {
+    KORA_LOG_WARN("closing client {} that reached max query buffer length", addr);
+    Kill();
+    return;
+  }
+  ProcessInput();
+  if (!dead_) Flush();
+}
+
+void Connection::ProcessInput() {
+  processing_ = true;
+  paused_ = false;
+  limits_.authenticated = authenticated;
+  while (!dead_ && !barrier_ && !close_after_reply_ && in_start_ < in_.size()) {
+    if (worker_->Congested()) {
+      paused_ = true;
+      Ref();
+      worker_->ScheduleNextIteration(this);
+      flush_scheduled_ = true;
+      break;
+    }
+    size_t consumed = 0;
+    std::string_view buf(in_.data() + in_start_, in_.size() - in_start_);
+    auto st = parser_.Parse(buf, limits_, &consumed, &args_);
+    if (st == RequestParser::State::kNeedMore) break;
+    if (st == RequestParser::State::kError) {
+      Reply().Error("ERR " + parser_.error());
+      close_after_reply_ = true;
+      in_start_ = in_.size();
+      break;
+    }
+    in_start_ += consumed;
+    if (st == RequestParser::State::kEmpty) continue;
+    svc_->Dispatch(*this, CmdArgs(args_.data(), args_.size()));
+    limits_.authenticated = authenticated;
+  }
+  if (in_start_ == in_.size()) {
+    in_.clear();
+    in_start_ = 0;
+  } else if (in_start_ > 0 && (in_start_ > 64 * 1024 || in_start_ * 2 > in_.size())) {
+    in_.erase(0, in_start_);
+    in_start_ = 0;
+  }
+  processing_ = false;
+}
+
+void Connection::Flush() {
+  DrainSlots();
+  while (out_off_ < out_.size()) {
+    ssize_t n = ::send(fd, out_.data() + out_off_, out_.size() - out_off_, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        UpdateInterest(true);
+        return;
+      }
+      Kill();
+      return;
+    }
+    svc_->local().net_output_bytes += static_cast<uint64_t>(n);
+    out_off_ += static_cast<size_t>(n);
+  }
+  out_.clear();
+  out_off_ = 0;
+  if (out_.capacity() > 1 << 20) out_.shrink_to_fit();
+  UpdateInterest(false);
+  if (close_after_reply_ && slots_.empty()) Kill();
+}
+
+void Connection::UpdateInterest(bool want_write) {
+  if (want_write == want_write_ || dead_) return;
+  want_write_ = want_write;
+  worker_->loop().Modify(fd, want_write ? (EPOLLIN | EPOLLOUT) : EPOLLIN, this);
+}
+
+}  // namespace kora

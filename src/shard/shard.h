@@ -1,0 +1,45 @@
+// The data one worker owns: its slice of the keyspace across all logical databases.
+// Touched only from its worker's thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <random>
+
+#include "core/db_table.h"
+
+namespace kora {
+
+constexpr int kNumDatabases = 16;
+
+struct ShardStats {
+  uint64_t keyspace_hits = 0;
+  uint64_t keyspace_misses = 0;
+  uint64_t expired_by_cycle = 0;
+};
+
+class Shard {
+ public:
+  explicit Shard(int id);
+
+  int id() const { return id_; }
+  DbTable& db(int index) { return *dbs_[index]; }
+  std::mt19937_64& rng() { return rng_; }
+  ShardStats& stats() { return stats_; }
+
+  // One pass of the active expiry cycle with a time budget; also advances rehashing and
+  // shrinks tables that emptied.
+  void Cron(int64_t budget_us);
+  // Total expired keys (lazy and active) across databases.
+  uint64_t expired_keys() const;
+  void SwapDb(int a, int b) { std::swap(dbs_[a], dbs_[b]); }
+
+ private:
+  int id_;
+  std::unique_ptr<DbTable> dbs_[kNumDatabases];
+  std::mt19937_64 rng_;
+  ShardStats stats_;
+  int expire_db_cursor_ = 0;
+};
+
+}  // namespace kora
