@@ -25,27 +25,25 @@ std::vector<std::pair<std::string, std::string>> ConfigStore::Get(
     const std::vector<std::string>& patterns) {
   std::lock_guard<std::mutex> lk(mu_);
   std::vector<std::pair<std::string, std::string>> out;
-  for (auto& p : params_) {
-    if (p.flags & kHidden) continue;
-    auto emit = [&](const std::string& n) {
-      for (auto& o : out) {
-        if (o.first == n) return;
-      }
-      out.emplace_back(n, (p.flags & kSensitive) ? std::string() : p.value);
-    };
-    for (const auto& pat : patterns) {
-      std::string lp = ToLower(pat);
-      bool glob = lp.find_first_of("*?[") != std::string::npos;
-      if (glob) {
-        if (GlobMatch(lp, p.name, true)) emit(p.name);
-        for (auto& a : p.aliases) {
-          if (GlobMatch(lp, a, true)) emit(a);
-        }
-      } else {
-        if (lp == p.name) emit(pat);
-        for (auto& a : p.aliases) {
-          if (lp == a) emit(pat);
-        }
+  // Like Redis: a name is reported once (compared without case); an exact name is reported as
+  // the caller spelled it, a pattern reports the names (and aliases) it matches.
+  auto emit = [&](const Param& p, const std::string& n) {
+    for (auto& o : out) {
+      if (EqualsIgnoreCase(o.first, n)) return;
+    }
+    out.emplace_back(n, (p.flags & kSensitive) ? std::string() : p.value);
+  };
+  for (const auto& pat : patterns) {
+    std::string lp = ToLower(pat);
+    if (lp.find_first_of("*?[") == std::string::npos) {
+      if (Param* p = FindLocked(lp)) emit(*p, pat);
+      continue;
+    }
+    for (auto& p : params_) {
+      if (p.flags & kHidden) continue;  // hidden parameters need their exact name
+      if (GlobMatch(lp, p.name, true)) emit(p, p.name);
+      for (auto& a : p.aliases) {
+        if (GlobMatch(lp, a, true)) emit(p, a);
       }
     }
   }
@@ -56,36 +54,61 @@ std::string ConfigStore::Set(const std::vector<std::pair<std::string, std::strin
   std::vector<std::function<void()>> hooks;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    std::vector<std::pair<Param*, std::string>> staged;
+    // Redis's configSetCommand: an unknown name wins over every other error, then the first
+    // immutable or duplicate one, then the first invalid value. An alias counts as a parameter
+    // of its own (as in Redis): naming a parameter and its alias in one call is allowed, and
+    // errors name whichever of the two was used, in lower case.
+    std::vector<Param*> found(kv.size(), nullptr);
+    std::vector<std::string> names(kv.size());
+    std::string unknown, bad_arg, bad_why;
     for (size_t i = 0; i < kv.size(); ++i) {
       Param* p = FindLocked(kv[i].first);
-      if (p == nullptr || (p->flags & kHidden)) {
-        return "ERR Unknown option or number of arguments for CONFIG SET - '" + kv[i].first + "'";
+      if (p == nullptr) {
+        if (unknown.empty() && bad_arg.empty()) unknown = kv[i].first;
+        continue;
       }
-      for (auto& s : staged) {
-        if (s.first == p) {
-          return "ERR Duplicate parameter - " + kv[i].first;
-        }
+      if (!unknown.empty() || !bad_arg.empty()) continue;
+      names[i] = p->name;
+      for (const auto& a : p->aliases) {
+        if (EqualsIgnoreCase(a, kv[i].first)) names[i] = a;
       }
       if (p->flags & kImmutable) {
-        return "ERR CONFIG SET failed (possibly related to argument '" + kv[i].first +
-               "') - can't set immutable config";
+        bad_arg = kv[i].first;
+        bad_why = "can't set immutable config";
+        continue;
       }
-      std::string v = kv[i].second;
-      if (p->validate) {
-        std::string err = p->validate(&v);
+      for (size_t j = 0; j < i; ++j) {
+        if (found[j] == p && names[j] == names[i]) {
+          bad_arg = kv[i].first;
+          bad_why = "duplicate parameter";
+          break;
+        }
+      }
+      found[i] = p;
+    }
+    if (!unknown.empty()) {
+      return "ERR Unknown option or number of arguments for CONFIG SET - '" + unknown + "'";
+    }
+    if (!bad_arg.empty()) {
+      return "ERR CONFIG SET failed (possibly related to argument '" + bad_arg + "') - " + bad_why;
+    }
+    std::vector<std::string> values(kv.size());
+    for (size_t i = 0; i < kv.size(); ++i) {
+      values[i] = kv[i].second;
+      if (found[i]->validate) {
+        std::string err = found[i]->validate(&values[i]);
         if (!err.empty()) {
-          return "ERR CONFIG SET failed (possibly related to argument '" + kv[i].first + "') - " +
+          return "ERR CONFIG SET failed (possibly related to argument '" + names[i] + "') - " +
                  err;
         }
       }
-      staged.emplace_back(p, std::move(v));
     }
-    for (auto& [p, v] : staged) {
-      p->value = v;
-      if (p->on_change) hooks.push_back([f = p->on_change, v] { f(v); });
+    for (size_t i = 0; i < kv.size(); ++i) {
+      found[i]->value = values[i];
+      if (found[i]->on_change) hooks.push_back([f = found[i]->on_change, v = values[i]] { f(v); });
     }
   }
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   for (auto& h : hooks) h();
   return "";
 }
@@ -104,6 +127,7 @@ std::string ConfigStore::SetAtStartup(const std::string& name, const std::string
     p->value = v;
     hook = p->on_change;
   }
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   if (hook) hook(v);
   return "";
 }
@@ -173,7 +197,9 @@ ConfigStore::Validator ConfigStore::Int(int64_t min, int64_t max) {
 ConfigStore::Validator ConfigStore::Memory(int64_t min, int64_t max) {
   return [min, max](std::string* v) -> std::string {
     int64_t n;
-    if (!ParseMemory(*v, &n)) return "argument must be a memory value";
+    if (v->empty() || (*v)[0] == '-' || !ParseMemory(*v, &n)) {
+      return "argument must be a memory value";
+    }
     if (n < min || n > max) {
       return "argument must be between " + std::to_string(min) + " and " + std::to_string(max) +
              " inclusive";

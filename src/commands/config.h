@@ -41,6 +41,9 @@ class ConfigStore {
   bool Has(const std::string& name);
   std::string Value(const std::string& name);
   int64_t IntValue(const std::string& name);
+  // Bumped after every successful Set/SetAtStartup, so hot paths can cache values and re-read
+  // them only when this changes (one atomic load per use).
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   // Validators.
   static Validator Bool();
@@ -55,6 +58,7 @@ class ConfigStore {
   Param* FindLocked(std::string_view name);
   std::mutex mu_;
   std::vector<Param> params_;  // GUARDED_BY(mu_)
+  std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace kora

@@ -34,6 +34,9 @@ class ConnContext {
   virtual size_t QueryBufferBytes() const = 0;
   virtual size_t OutputBufferBytes() const = 0;
   virtual size_t PendingReplies() const = 0;
+  // Allocated sizes of the query and output buffers (CLIENT LIST qbuf-free, rbs, tot-mem).
+  virtual size_t QueryBufferCapacity() const { return QueryBufferBytes(); }
+  virtual size_t OutputBufferCapacity() const { return OutputBufferBytes(); }
 
   uint64_t id = 0;
   int home_worker = 0;
@@ -49,6 +52,17 @@ class ConnContext {
   int64_t created_ms = 0;
   int64_t last_interaction_ms = 0;
   std::string last_cmd = "NULL";
+  // CLIENT REPLY: replies are dropped while reply_off, or for the one command after SKIP
+  // (reply_skip_next becomes reply_skip when the SKIP command completes).
+  bool reply_off = false;
+  bool reply_skip = false;
+  bool reply_skip_next = false;
+  bool no_evict = false;  // CLIENT NO-EVICT
+  // Shown by CLIENT LIST; kept by the pub/sub and transaction code.
+  int subscriptions = 0, psubscriptions = 0, ssubscriptions = 0;
+  int multi_queued = -1;  // -1: not in MULTI
+
+  bool ReplySuppressed() const { return reply_off || reply_skip; }
 };
 
 }  // namespace kora

@@ -8,6 +8,10 @@ void RegisterAllFamilies(Service& svc) {
   RegisterStringFamily(svc);
   RegisterBitmapFamily(svc);
   RegisterKeyFamily(svc);
+  RegisterListFamily(svc);
+  RegisterHashFamily(svc);
+  RegisterSetFamily(svc);
+  RegisterZSetFamily(svc);
 }
 
 }  // namespace kora

@@ -10,6 +10,10 @@ void RegisterAllFamilies(Service& svc);
 void RegisterStringFamily(Service& svc);
 void RegisterBitmapFamily(Service& svc);
 void RegisterKeyFamily(Service& svc);
+void RegisterListFamily(Service& svc);
+void RegisterHashFamily(Service& svc);
+void RegisterSetFamily(Service& svc);
+void RegisterZSetFamily(Service& svc);
 void RegisterServerFamily(Service& svc);
 void RegisterConnectionFamily(Service& svc);
 

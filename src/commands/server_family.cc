@@ -1,10 +1,124 @@
-// Server commands.
+// Server commands: TIME LASTSAVE DEBUG SHUTDOWN, and the registration of the whole server
+// family (CLIENT, CONFIG, COMMAND and INFO live in their own files).
+#include "commands/server_family.h"
+
+#include <time.h>
+
+#include <cstdlib>
+
+#include "base/logging.h"
+#include "base/strutil.h"
 #include "commands/families.h"
 #include "commands/family_util.h"
 #include "commands/service.h"
 
 namespace kora {
 
-void RegisterServerFamily(Service& svc) {}
+void ReplyHelp(CmdCtx& ctx, std::string_view cmd, std::initializer_list<const char*> lines) {
+  ReplyBuilder& rb = *ctx.rb;
+  rb.ArrayHeader(static_cast<int64_t>(lines.size()) + 3);
+  rb.SimpleString(ToUpper(cmd) + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+  for (const char* l : lines) rb.SimpleString(l);
+  rb.SimpleString("HELP");
+  rb.SimpleString("    Prints this help.");
+}
+
+void ReplySubcommandSyntaxError(CmdCtx& ctx, CmdArgs args) {
+  ctx.rb->Error("ERR unknown subcommand or wrong number of arguments for '" +
+                std::string(args[1].substr(0, 128)) + "'. Try " + ToUpper(args[0]) + " HELP.");
+}
+
+namespace {
+
+void CmdTime(CmdArgs, CmdCtx& ctx) {
+  int64_t us = NowUnixUs();
+  ctx.rb->ArrayHeader(2);
+  ctx.rb->Bulk(Int64ToString(us / 1000000));
+  ctx.rb->Bulk(Int64ToString(us % 1000000));
+}
+
+// No persistence yet: the last "save" is the start of the process, as for a fresh Redis.
+void CmdLastSave(CmdArgs, CmdCtx& ctx) { ctx.rb->Integer(ctx.svc->start_time_ms() / 1000); }
+
+// DEBUG SLEEP blocks the calling worker only, as Redis blocks its one thread.
+void CmdDebug(CmdArgs args, CmdCtx& ctx) {
+  std::string_view sub = args[1];
+  if (EqualsIgnoreCase(sub, "sleep") && args.size() == 3) {
+    // strtod semantics, like Redis: garbage reads as 0.
+    std::string s(args[2]);
+    double secs = std::strtod(s.c_str(), nullptr);
+    int64_t us = static_cast<int64_t>(secs * 1000000);
+    if (us > 0) {
+      timespec ts{static_cast<time_t>(us / 1000000), static_cast<long>((us % 1000000) * 1000)};
+      while (nanosleep(&ts, &ts) != 0) {
+      }
+    }
+    ctx.rb->Ok();
+  } else if (EqualsIgnoreCase(sub, "log") && args.size() == 3) {
+    KORA_LOG_WARN("DEBUG LOG: {}", args[2]);
+    ctx.rb->Ok();
+  } else if (EqualsIgnoreCase(sub, "error") && args.size() == 3) {
+    ctx.rb->Error(args[2]);  // verbatim, without an error code of its own
+  } else if (EqualsIgnoreCase(sub, "help") && args.size() == 2) {
+    ReplyHelp(ctx, args[0],
+              {"ERROR <string>",
+               "    Return a Redis protocol error with <string> as message. Useful for clients",
+               "    unit tests to simulate Redis errors.", "LOG <message>",
+               "    Write <message> to the server log.", "SLEEP <seconds>",
+               "    Stop the server for <seconds>. Decimals allowed."});
+  } else {
+    ReplySubcommandSyntaxError(ctx, args);
+  }
+}
+
+void CmdShutdown(CmdArgs args, CmdCtx& ctx) {
+  bool nosave = false, save = false, abort = false, other = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (EqualsIgnoreCase(args[i], "nosave")) {
+      nosave = true;
+    } else if (EqualsIgnoreCase(args[i], "save")) {
+      save = true;
+    } else if (EqualsIgnoreCase(args[i], "now") || EqualsIgnoreCase(args[i], "force")) {
+      other = true;
+    } else if (EqualsIgnoreCase(args[i], "abort")) {
+      abort = true;
+    } else {
+      ctx.rb->Error(err::kSyntax);
+      return;
+    }
+  }
+  if ((abort && (nosave || save || other)) || (nosave && save)) {
+    ctx.rb->Error(err::kSyntax);
+    return;
+  }
+  if (abort) {  // a shutdown never waits here (no replicas), so none is ever in progress
+    ctx.rb->Error("ERR No shutdown in progress.");
+    return;
+  }
+  if (!ctx.svc->on_shutdown) {
+    ctx.rb->Error("ERR Errors trying to SHUTDOWN. Check logs.");
+    return;
+  }
+  KORA_LOG_WARN("User requested shutdown...");
+  ctx.svc->shutdown_requested().store(true);
+  // Like Redis, no reply: the connection closes when the server stops.
+  ctx.svc->on_shutdown();
+}
+
+}  // namespace
+
+void RegisterServerFamily(Service& svc) {
+  // Flags, ACL categories and key specs come from the metadata table (command_meta_table.cc).
+  svc.Register({
+      Cmd("time", 1, kCmdConn, 0, 0, 0, "", CmdTime),
+      Cmd("lastsave", 1, kCmdConn, 0, 0, 0, "", CmdLastSave),
+      Cmd("debug", -2, kCmdConn, 0, 0, 0, "", CmdDebug),
+      Cmd("shutdown", -1, kCmdConn, 0, 0, 0, "", CmdShutdown),
+  });
+  RegisterClientCommands(svc);
+  RegisterConfigCommands(svc);
+  RegisterCommandCommands(svc);
+  RegisterInfoCommand(svc);
+}
 
 }  // namespace kora

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "base/strutil.h"
+#include "commands/command_meta.h"
 #include "commands/families.h"
 
 namespace kora {
@@ -75,6 +76,10 @@ Service::Service(Engine* engine, ServiceOptions opts)
     : engine_(engine), opts_(std::move(opts)), start_ms_(NowUnixMs()) {
   for (int i = 0; i < engine_->size(); ++i) workers_.push_back(std::make_unique<WorkerState>());
   DefineConfigParams(*this);
+  // Created before Engine::Start, so adding timers to the loops here is safe.
+  for (int i = 0; i < engine_->size(); ++i) {
+    engine_->worker(i).loop().AddTimer(100, [this, i] { OnWorkerTimer(i); });
+  }
 }
 
 Service::~Service() = default;
@@ -82,9 +87,11 @@ Service::~Service() = default;
 void Service::Register(std::vector<CommandSpec> family) {
   for (auto& spec : family) {
     auto owned = std::make_unique<CommandSpec>(std::move(spec));
+    ApplyCommandMeta(owned.get());
     owned->id = static_cast<int>(all_specs_.size());
     all_specs_.push_back(owned.get());
     for (auto& sub : owned->subcommands) {
+      ApplyCommandMeta(&sub);
       sub.id = static_cast<int>(all_specs_.size());
       all_specs_.push_back(&sub);
     }
@@ -133,16 +140,40 @@ bool Service::CheckPassword(std::string_view user, std::string_view pass) {
 
 void Service::Execute(const CommandSpec* spec, CmdArgs args, CmdCtx& ctx) {
   int64_t start = MonotonicUs();
+  std::string* buf = ctx.rb->buffer();
+  size_t before = buf->size();
   spec->handler(args, ctx);
-  CmdStat& st = workers_[ctx.worker->id()]->cmd_stats[spec->id];
+  WorkerState& ws = *workers_[ctx.worker->id()];
+  CmdStat& st = ws.cmd_stats[spec->id];
   ++st.calls;
   st.usec += static_cast<uint64_t>(MonotonicUs() - start);
+  // The handler may have moved the builder (CLIENT REPLY ON); only look at what it wrote here.
+  if (ctx.rb->buffer() == buf && buf->size() > before && (*buf)[before] == '-') {
+    ++st.failed;
+    CountErrorReply(ws, std::string_view(*buf).substr(before));
+  }
+}
+
+void Service::CountErrorReply(WorkerState& ws, std::string_view reply) {
+  ++ws.total_error_replies;
+  // Redis's rule: the code is the first word when a space occurs in the first 32 bytes.
+  std::string_view code = "ERR";
+  if (reply.size() > 1 && reply[0] == '-') {
+    std::string_view head = reply.substr(0, std::min<size_t>(reply.size(), 32));
+    size_t sp = head.find(' ');
+    if (sp != std::string_view::npos && sp > 1) code = reply.substr(1, sp - 1);
+  }
+  auto it = ws.error_stats.find(std::string(code));
+  if (it != ws.error_stats.end()) {
+    ++it->second;
+  } else if (ws.error_stats.size() < 128) {  // Redis's cap on distinct error codes
+    ws.error_stats.emplace(std::string(code), 1);
+  }
 }
 
 void Service::Dispatch(ConnContext& conn, CmdArgs args) {
   Worker* worker = Worker::Current();
   WorkerState& ws = *workers_[worker->id()];
-  ++ws.total_commands;
   const CommandSpec* spec = Find(args[0]);
   if (spec == nullptr) {
     std::string msg = "ERR unknown command '";
@@ -154,15 +185,17 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args) {
     }
     msg += rest;
     conn.Reply().Error(msg);
+    CountErrorReply(ws, "-ERR");
     return;
   }
   int argc = static_cast<int>(args.size());
   if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
     ++ws.cmd_stats[spec->id].rejected;
     conn.Reply().Error("ERR wrong number of arguments for '" + spec->name + "' command");
+    CountErrorReply(ws, "-ERR");
     return;
   }
-  if (!spec->subcommands.empty()) {
+  if (!spec->subcommands.empty() && args.size() >= 2) {  // bare COMMAND runs the container
     const CommandSpec* sub = nullptr;
     std::string full = spec->name + "|" + ToLower(args[1]);
     for (const auto& s : spec->subcommands) {
@@ -173,20 +206,25 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args) {
       msg.append(args[1].substr(0, 128));
       msg += "'. Try " + ToUpper(spec->name) + " HELP.";
       conn.Reply().Error(msg);
+      CountErrorReply(ws, "-ERR");
       return;
     }
     spec = sub;
     if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
       ++ws.cmd_stats[spec->id].rejected;
       conn.Reply().Error("ERR wrong number of arguments for '" + spec->name + "' command");
+      CountErrorReply(ws, "-ERR");
       return;
     }
   }
   if (!conn.authenticated && !(spec->flags & kCmdNoAuth)) {
     ++ws.cmd_stats[spec->id].rejected;
     conn.Reply().Error("NOAUTH Authentication required.");
+    CountErrorReply(ws, "-NOAUTH ");
     return;
   }
+  if (paused_.load(std::memory_order_relaxed) && ParkIfPaused(conn, spec, args)) return;
+  ++ws.total_commands;  // like Redis, only commands that get to run are counted
   conn.last_cmd = spec->name;
 
   CmdCtx ctx;

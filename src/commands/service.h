@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "commands/blocking.h"
 #include "commands/command.h"
 #include "commands/config.h"
 #include "commands/conn_context.h"
@@ -42,6 +43,23 @@ struct CmdStat {
   uint64_t failed = 0;
 };
 
+// A rate sampled every 100 ms over the last 16 samples (Redis's instantaneous_* metrics).
+struct RateSampler {
+  static constexpr int kSamples = 16;
+  int64_t last_ms = 0;
+  uint64_t last_value = 0;
+  uint64_t samples[kSamples] = {};
+  int index = 0;
+  void Sample(int64_t now_ms, uint64_t value);
+  uint64_t PerSecond() const;  // mean of the samples
+};
+
+// A command held back by CLIENT PAUSE, re-dispatched when the pause ends.
+struct ParkedCommand {
+  ConnContext* conn;  // holds a Ref()
+  std::vector<std::string> args;
+};
+
 // Statistics and registries owned by one worker (summed on read).
 struct WorkerState {
   absl::flat_hash_map<uint64_t, ConnContext*> conns;
@@ -52,7 +70,21 @@ struct WorkerState {
   uint64_t net_input_bytes = 0;
   uint64_t net_output_bytes = 0;
   uint64_t unexpected_error_replies = 0;
+  // Error replies by code ("ERR", "WRONGTYPE"...), for INFO errorstats.
+  absl::flat_hash_map<std::string, uint64_t> error_stats;
+  uint64_t total_error_replies = 0;
+  uint64_t blocked_clients = 0;    // clients waiting in a blocking command (kept by them)
+  uint64_t evicted_keys = 0;       // kept by the eviction code
+  uint64_t expired_keys_base = 0;  // Shard::expired_keys() at the last CONFIG RESETSTAT
+  RateSampler ops_rate, net_in_rate, net_out_rate;
+  std::vector<ParkedCommand> parked;  // commands held by CLIENT PAUSE
+  // Blocking commands: this shard's wait queues, and this worker's blocked clients.
+  std::unique_ptr<BlockingRegistry> blocking = std::make_unique<BlockingRegistry>();
+  std::vector<BlockTicket*> blocked;
 };
+
+// CLIENT PAUSE modes, ordered by strictness.
+enum class PauseMode : int { kNone = 0, kWrite = 1, kAll = 2 };
 
 // A reply that will be produced later (coordinators). Holds the connection's reply slot, a
 // reference to the connection and optionally a dispatch barrier. Finish() exactly once, on the
@@ -112,9 +144,22 @@ class Service {
   std::atomic<bool>& shutdown_requested() { return shutdown_; }
   std::function<void()> on_shutdown;  // set by the server
 
+  // CLIENT PAUSE: holds matching commands of every client until `end_ms` (Unix ms); a pause
+  // already in force is only extended or made stricter. Any thread.
+  void Pause(int64_t end_ms, PauseMode mode);
+  // Ends the pause and re-dispatches held commands on every worker (call on a worker).
+  void Unpause();
+  // Counts an error reply (the bytes of one reply starting with '-') in `ws`.
+  static void CountErrorReply(WorkerState& ws, std::string_view reply);
+  // Highest used_memory INFO has observed (Redis's used_memory_peak).
+  std::atomic<uint64_t>& memory_peak() { return memory_peak_; }
+
  private:
   void HopSingle(ConnContext& conn, const CommandSpec* spec, CmdArgs args, int target);
   void Execute(const CommandSpec* spec, CmdArgs args, CmdCtx& ctx);
+  bool ParkIfPaused(ConnContext& conn, const CommandSpec* spec, CmdArgs args);
+  void ResumeParked(WorkerState& ws);
+  void OnWorkerTimer(int worker);  // every 100 ms on each worker
 
   Engine* engine_;
   ServiceOptions opts_;
@@ -127,6 +172,11 @@ class Service {
   std::atomic<uint64_t> next_client_id_{0};
   std::atomic<int64_t> connected_clients_{0};
   std::atomic<bool> shutdown_{false};
+  std::mutex pause_mu_;  // serialises Pause/Unpause writers
+  std::atomic<bool> paused_{false};  // read by Dispatch on every command
+  std::atomic<int64_t> pause_end_ms_{0};
+  std::atomic<int> pause_mode_{0};
+  std::atomic<uint64_t> memory_peak_{0};
 };
 
 template <class R>

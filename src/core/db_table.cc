@@ -6,14 +6,62 @@ namespace kora {
 
 DbTable::~DbTable() { Clear(); }
 
-KeyEntry* DbTable::Find(std::string_view key, int64_t now_ms) {
+// Redis's updateLFU (decay, then LFULogIncr with lfu-log-factor 10), then the LRU clock. The
+// entry is written only when something changed: once a second at most for the clock, and
+// with probability 1/((counter-5)*10+1) for the counter, so hot reads keep their cache lines
+// clean.
+inline void DbTable::Touch(KeyEntry* e) {
+  uint32_t old = e->lfu_counter;
+  bool same_second = e->access_time == clock_;
+  uint32_t c = same_second ? old : LfuDecay(e, clock_);
+  if (c < 255) {
+    uint32_t base = c > kLfuInitVal ? c - kLfuInitVal : 0;
+    // r < 1 / (base * 10 + 1) with r uniform in [0, 1), in 32-bit fixed point (an LCG step).
+    lfu_rng_ = lfu_rng_ * 6364136223846793005ULL + 1442695040888963407ULL;
+    if ((lfu_rng_ >> 32) * (base * 10 + 1) < (uint64_t{1} << 32)) ++c;
+  }
+  if (c != old || !same_second) {
+    e->lfu_counter = c;
+    e->access_time = clock_;
+  }
+}
+
+// Find and Peek share this body so that each compiles to one function on the GET path.
+template <bool kTouch>
+inline KeyEntry* DbTable::Lookup(std::string_view key, int64_t now_ms) {
+  clock_ = LruClock(now_ms);
   KeyEntry* e = dict_.Find(key);
-  if (e && IsExpired(e, now_ms)) {
+  if (e == nullptr) return nullptr;
+  if (IsExpired(e, now_ms)) {
     Erase(e);
     ++expired_;
     return nullptr;
   }
+  if constexpr (kTouch) Touch(e);
   return e;
+}
+
+KeyEntry* DbTable::Find(std::string_view key, int64_t now_ms) { return Lookup<true>(key, now_ms); }
+
+KeyEntry* DbTable::Peek(std::string_view key, int64_t now_ms) { return Lookup<false>(key, now_ms); }
+
+static uint32_t IdleSeconds(const KeyEntry* e, uint32_t clock) {
+  uint32_t at = e->access_time;
+  return clock >= at ? clock - at : clock + (kLruClockMax - at);
+}
+
+uint8_t DbTable::LfuDecay(const KeyEntry* e, uint32_t clock) {
+  uint32_t periods = IdleSeconds(e, clock) / 60;  // lfu-decay-time 1: one per idle minute
+  uint32_t c = e->lfu_counter;
+  return periods >= c ? 0 : static_cast<uint8_t>(c - periods);
+}
+
+uint64_t DbTable::IdleMs(const KeyEntry* e, int64_t now_ms) {
+  return uint64_t{IdleSeconds(e, LruClock(now_ms))} * 1000;
+}
+
+uint8_t DbTable::LfuCount(const KeyEntry* e, int64_t now_ms) {
+  return LfuDecay(e, LruClock(now_ms));
 }
 
 KeyEntry* DbTable::FindOrInsert(std::string_view key, int64_t now_ms, bool* inserted) {
@@ -30,6 +78,7 @@ KeyEntry* DbTable::Insert(std::string_view key, Value value) {
   auto* e = new KeyEntry;
   e->key.assign(key);
   e->value = std::move(value);
+  e->access_time = clock_;
   dict_.Insert(e);
   return e;
 }
@@ -48,6 +97,11 @@ KeyEntry* DbTable::Detach(KeyEntry* e) {
   KeyEntry* u = dict_.Unlink(e->key);
   RemoveVolatile(u);
   return u;
+}
+
+void DbTable::Attach(KeyEntry* e, int64_t expire_at) {
+  dict_.Insert(e);
+  if (expire_at != 0) SetExpire(e, expire_at);
 }
 
 void DbTable::RemoveVolatile(KeyEntry* e) {

@@ -16,13 +16,22 @@
 
 namespace kora {
 
+// Redis's LFU_INIT_VAL: the counter a new key starts with.
+inline constexpr uint8_t kLfuInitVal = 5;
+// The LRU clock wraps like Redis's 24-bit LRU_CLOCK (seconds).
+inline constexpr uint32_t kLruClockMax = (1u << 24) - 1;
+
 struct KeyEntry {
   KeyEntry* next = nullptr;
   std::string key;
   Value value;
-  int64_t expire_at = 0;       // 0: no deadline
-  uint32_t volatile_idx = 0;   // position in DbTable::volatile_ when expire_at != 0
-  uint32_t access_time = 0;    // seconds (LRU clock) of the last access, for OBJECT IDLETIME
+  int64_t expire_at = 0;      // 0: no deadline
+  uint32_t volatile_idx = 0;  // position in DbTable::volatile_ when expire_at != 0
+  // Access clock of the last touching lookup (DbTable::Find, not Peek) or of the insertion:
+  // Redis's LRU clock (Unix seconds modulo 2^24; OBJECT IDLETIME, LRU eviction) and its
+  // logarithmic access counter (OBJECT FREQ, LFU eviction), decayed by one per idle minute.
+  uint32_t access_time : 24 = 0;
+  uint32_t lfu_counter : 8 = kLfuInitVal;
 
   std::string_view Key() const { return key; }
 };
@@ -34,16 +43,23 @@ class DbTable {
   DbTable(const DbTable&) = delete;
   DbTable& operator=(const DbTable&) = delete;
 
-  // Finds a live key; an expired one is deleted on the spot (counted in *expired_counter).
+  // Finds a live key; an expired one is deleted on the spot (counted in expired_keys()). Counts
+  // as an access: updates the entry's LRU clock and LFU counter (Redis's lookupKey).
   KeyEntry* Find(std::string_view key, int64_t now_ms);
+  // Find without counting an access (Redis's LOOKUP_NOTOUCH: TYPE, TTL, EXISTS, OBJECT, SCAN).
+  KeyEntry* Peek(std::string_view key, int64_t now_ms);
   // Returns the entry for `key`, creating an empty string value if absent (inserted=true).
   KeyEntry* FindOrInsert(std::string_view key, int64_t now_ms, bool* inserted);
-  // Inserts a key known to be absent.
+  // Inserts a key known to be absent. Its access clock is the latest one this table has seen.
   KeyEntry* Insert(std::string_view key, Value value);
   bool Erase(std::string_view key);
   void Erase(KeyEntry* e);
-  // Removes the entry from the table without destroying it; the caller owns it.
+  // Removes the entry from the table without destroying it; the caller owns it. Its deadline
+  // is cleared (read expire_at before to keep it).
   KeyEntry* Detach(KeyEntry* e);
+  // Links a detached entry (from this or another table of the same shard) whose key is absent
+  // here, with deadline `expire_at` (0: none). The table owns it again.
+  void Attach(KeyEntry* e, int64_t expire_at);
 
   void SetExpire(KeyEntry* e, int64_t at_ms);
   void ClearExpire(KeyEntry* e);
@@ -64,15 +80,30 @@ class DbTable {
   uint64_t expired_keys() const { return expired_; }
   int64_t avg_ttl_hint(int64_t now_ms) const;
 
+  // Redis's LRU_CLOCK for a wall-clock time.
+  static uint32_t LruClock(int64_t now_ms) {
+    return static_cast<uint32_t>(now_ms / 1000) & kLruClockMax;
+  }
+  // Milliseconds since the entry's last access (Redis's estimateObjectIdleTime).
+  static uint64_t IdleMs(const KeyEntry* e, int64_t now_ms);
+  // The entry's LFU counter decayed to now (Redis's LFUDecrAndReturn, lfu-decay-time 1).
+  static uint8_t LfuCount(const KeyEntry* e, int64_t now_ms);
+
  private:
   bool IsExpired(const KeyEntry* e, int64_t now_ms) const {
     return e->expire_at != 0 && e->expire_at <= now_ms;
   }
   void RemoveVolatile(KeyEntry* e);
+  template <bool kTouch>
+  KeyEntry* Lookup(std::string_view key, int64_t now_ms);
+  void Touch(KeyEntry* e);
+  static uint8_t LfuDecay(const KeyEntry* e, uint32_t clock);
 
   Dict<KeyEntry> dict_;
   std::vector<KeyEntry*> volatile_;
   uint64_t expired_ = 0;
+  uint32_t clock_ = 0;  // LRU clock of the latest lookup, given to new entries
+  uint64_t lfu_rng_ = 0x2545F4914F6CDD1DULL;  // LCG state for the LFU increment
 };
 
 }  // namespace kora

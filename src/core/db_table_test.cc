@@ -27,6 +27,51 @@ TEST(DbTable, ActiveExpireReclaimsAll) {
   EXPECT_EQ(db.size(), 10u);
 }
 
+TEST(DbTable, FindTouchesPeekDoesNot) {
+  DbTable db;
+  const int64_t t0 = 1'700'000'000'000;
+  db.Find("missing", t0);  // the table's clock: new keys start idle at t0
+  KeyEntry* e = db.Insert("k", Value::String("v"));
+  EXPECT_EQ(e->lfu_counter, kLfuInitVal);
+  EXPECT_EQ(DbTable::IdleMs(e, t0 + 5'000), 5'000u);
+  EXPECT_EQ(db.Peek("k", t0 + 5'000), e);
+  EXPECT_EQ(DbTable::IdleMs(e, t0 + 5'000), 5'000u);  // Peek is not an access
+  EXPECT_EQ(e->lfu_counter, kLfuInitVal);
+  EXPECT_EQ(db.Find("k", t0 + 5'000), e);
+  EXPECT_EQ(DbTable::IdleMs(e, t0 + 5'000), 0u);
+  EXPECT_EQ(e->lfu_counter, kLfuInitVal + 1);  // LFULogIncr at the initial value: always +1
+}
+
+TEST(DbTable, LfuCounterIsLogarithmicAndDecays) {
+  DbTable db;
+  const int64_t t0 = 1'700'000'000'000;
+  KeyEntry* e = db.Insert("k", Value::Int(1));
+  for (int i = 0; i < 1000; ++i) db.Find("k", t0);
+  // Redis reaches about 18 after 1000 hits with lfu-log-factor 10 (redis.conf's table: 100
+  // hits -> 10, 1000 -> 18).
+  EXPECT_GE(e->lfu_counter, 13);
+  EXPECT_LE(e->lfu_counter, 24);
+  uint8_t c = DbTable::LfuCount(e, t0);
+  EXPECT_EQ(DbTable::LfuCount(e, t0 + 59'000), c);
+  EXPECT_EQ(DbTable::LfuCount(e, t0 + 3 * 60'000), c - 3);  // lfu-decay-time 1: -1 per minute
+  EXPECT_EQ(DbTable::LfuCount(e, t0 + 1000 * 60'000), 0);
+}
+
+TEST(DbTable, DetachAttachKeepsDeadlineAcrossTables) {
+  DbTable a, b;
+  KeyEntry* e = a.Insert("k", Value::String("v"));
+  a.SetExpire(e, 5000);
+  int64_t at = e->expire_at;
+  a.Detach(e);
+  EXPECT_EQ(a.size(), 0u);
+  EXPECT_EQ(a.volatile_count(), 0u);
+  b.Attach(e, at);
+  EXPECT_EQ(b.Peek("k", 4999), e);
+  EXPECT_EQ(b.volatile_count(), 1u);
+  EXPECT_EQ(b.Peek("k", 5000), nullptr);
+  EXPECT_EQ(b.size(), 0u);
+}
+
 TEST(Value, EncodingsFollowRedis) {
   EXPECT_STREQ(Value::String("12345").encoding_name(), "int");
   EXPECT_STREQ(Value::String("012").encoding_name(), "embstr");

@@ -17,6 +17,13 @@ Value Value::String(std::string_view s) {
   return v;
 }
 
+Value Value::PlainString(std::string_view s) {
+  Value v;
+  v.enc_ = s.size() <= kEmbStrLimit ? StrEncoding::kEmbStr : StrEncoding::kRaw;
+  v.str_.assign(s);
+  return v;
+}
+
 Value Value::RawString(std::string s) {
   Value v;
   v.enc_ = StrEncoding::kRaw;

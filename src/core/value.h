@@ -38,6 +38,8 @@ class Value {
   static Value String(std::string_view s);
   // A string as APPEND/SETRANGE/SETBIT leave it: always raw.
   static Value RawString(std::string s);
+  // A string never integer encoded: embstr when short, raw otherwise (INCRBYFLOAT's result).
+  static Value PlainString(std::string_view s);
   static Value Int(int64_t v);
   static Value Collection(std::unique_ptr<CollectionObject> obj);
 

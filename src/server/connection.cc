@@ -39,7 +39,10 @@ void Connection::Start() {
 
 ReplyBuilder& Connection::Reply() {
   rb_.set_resp(resp);
-  if (slots_.empty()) {
+  if (ReplySuppressed()) {
+    discard_.clear();
+    rb_.set_buffer(&discard_);
+  } else if (slots_.empty()) {
     rb_.set_buffer(&out_);
   } else {
     slots_.push_back(Slot{true, {}});
@@ -50,12 +53,13 @@ ReplyBuilder& Connection::Reply() {
 
 uint64_t Connection::ReserveSlot() {
   slots_.push_back(Slot{});
+  slots_.back().discard = ReplySuppressed();
   return slot_base_ + slots_.size() - 1;
 }
 
 void Connection::FillSlot(uint64_t slot, std::string bytes) {
   Slot& s = slots_[slot - slot_base_];
-  s.data = std::move(bytes);
+  if (!s.discard) s.data = std::move(bytes);
   s.ready = true;
   DrainSlots();
   if (!processing_) ScheduleFlush();
@@ -84,6 +88,7 @@ void Connection::CloseAfterReply() { close_after_reply_ = true; }
 void Connection::Kill() {
   if (dead_) return;
   dead_ = true;
+  closing = true;
   worker_->loop().Remove(fd);
   ::close(fd);
   svc_->RemoveConnection(this);
@@ -175,6 +180,8 @@ void Connection::ProcessInput() {
     in_start_ += consumed;
     if (st == RequestParser::State::kEmpty) continue;
     svc_->Dispatch(*this, CmdArgs(args_.data(), args_.size()));
+    reply_skip = reply_skip_next;  // CLIENT REPLY SKIP drops the next command's reply
+    reply_skip_next = false;
     limits_.authenticated = authenticated;
   }
   if (in_start_ == in_.size()) {

@@ -36,11 +36,14 @@ class Connection final : public ConnContext, private IoHandler, private BatchLis
   size_t QueryBufferBytes() const override { return in_.size() - in_start_; }
   size_t OutputBufferBytes() const override { return out_.size() - out_off_; }
   size_t PendingReplies() const override { return slots_.size(); }
+  size_t QueryBufferCapacity() const override { return in_.capacity(); }
+  size_t OutputBufferCapacity() const override { return out_.capacity(); }
 
  private:
   ~Connection() override;
   struct Slot {
     bool ready = false;
+    bool discard = false;  // CLIENT REPLY OFF/SKIP: the reply is dropped when it arrives
     std::string data;
   };
 
@@ -65,6 +68,7 @@ class Connection final : public ConnContext, private IoHandler, private BatchLis
   ParserLimits limits_;
   std::vector<std::string_view> args_;
   ReplyBuilder rb_;
+  std::string discard_;  // where replies go while CLIENT REPLY suppresses them
   int refs_ = 1;  // the loop's own reference, dropped on close
   bool barrier_ = false;
   bool processing_ = false;
