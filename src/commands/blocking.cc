@@ -192,7 +192,7 @@ void CheckBlockedClients(Service* svc, int64_t now_ms) {
   for (BlockTicket* t : expired) {
     std::string reply;
     ReplyBuilder rb(&reply, t->resp);
-    t->timeout_null_array ? rb.NullArray() : rb.Null();
+    t->timeout_reply == BlockTicket::kZero ? rb.Integer(0) : rb.NullArray();
     t->Ref();
     FinishOnHome(svc, t, std::move(reply), !t->conn->closing);
     t->Unref();
@@ -209,7 +209,7 @@ bool UnblockClient(Service* svc, uint64_t id, bool with_error) {
     if (with_error) {
       rb.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
     } else {
-      t->timeout_null_array ? rb.NullArray() : rb.Null();
+      t->timeout_reply == BlockTicket::kZero ? rb.Integer(0) : rb.NullArray();
     }
     t->Ref();
     FinishOnHome(svc, t, std::move(reply), true);

@@ -33,7 +33,7 @@ struct BlockTicket {
   std::vector<std::string> keys;
   std::vector<int> shards;  // distinct shards the keys live on
   int64_t deadline_ms = 0;  // 0: forever
-  bool timeout_null_array = true;  // timeout reply: *-1 (BLPOP) or $-1 (BLMOVE)
+  enum TimeoutReply { kNullArray, kZero } timeout_reply = kNullArray;  // BLPOP: *-1; WAIT: :0
   // On the key's shard: true if `key` currently has something this waiter can take.
   std::function<bool(CmdCtx&, std::string_view key)> ready;
   // On the key's shard, during the first attempt only: an error that ends the command at once

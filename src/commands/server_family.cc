@@ -107,6 +107,8 @@ void CmdShutdown(CmdArgs args, CmdCtx& ctx) {
 
 }  // namespace
 
+void RegisterWaitCommand(Service& svc);
+
 void RegisterServerFamily(Service& svc) {
   // Flags, ACL categories and key specs come from the metadata table (command_meta_table.cc).
   svc.Register({
@@ -119,6 +121,7 @@ void RegisterServerFamily(Service& svc) {
   RegisterConfigCommands(svc);
   RegisterCommandCommands(svc);
   RegisterInfoCommand(svc);
+  RegisterWaitCommand(svc);
 }
 
 }  // namespace kora

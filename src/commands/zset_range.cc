@@ -106,7 +106,7 @@ Run Resolve(const ZSetObject& z, const RangeSpec& r) {
     run.first = static_cast<size_t>(r.reverse ? llen - 1 - start : start);
     return run;
   }
-  auto [lo, hi] = r.kind == RangeKind::kScore ? z.ScoreSpan(r.score) : z.LexSpan(r.lex);
+  auto [lo, hi] = r.kind == RangeKind::kScore ? z.ScoreSpan(r.score) : z.LexSpan(r.lex, r.reverse);
   if (lo >= hi || r.offset < 0) return run;
   size_t in_range = hi - lo;
   if (static_cast<uint64_t>(r.offset) >= in_range) return run;

@@ -24,6 +24,22 @@ bool ZLexRange::LteMax(std::string_view v) const {
   return max.ex ? c < 0 : c <= 0;
 }
 
+bool ZLexRange::Satisfiable() const {
+  // Redis's sdscmplex(min, max) over the shared "-" / "+" sentinels.
+  int cmp;
+  if (min.kind != ZLexBound::kValue && min.kind == max.kind) {
+    cmp = 0;
+  } else if (min.kind == ZLexBound::kMinusInf || max.kind == ZLexBound::kPlusInf) {
+    cmp = -1;
+  } else if (min.kind == ZLexBound::kPlusInf || max.kind == ZLexBound::kMinusInf) {
+    cmp = 1;
+  } else {
+    int c = std::string_view(min.value).compare(max.value);
+    cmp = c < 0 ? -1 : (c > 0 ? 1 : 0);
+  }
+  return !(cmp > 0 || (cmp == 0 && (min.ex || max.ex)));
+}
+
 ZSetObject::~ZSetObject() = default;
 
 std::unique_ptr<ZSetObject> ZSetObject::Create(size_t size_hint, size_t max_len,
@@ -212,8 +228,31 @@ std::pair<size_t, size_t> ZSetObject::ScoreSpan(const ZScoreRange& r) const {
   return {lo, hi < lo ? lo : hi};
 }
 
-std::pair<size_t, size_t> ZSetObject::LexSpan(const ZLexRange& r) const {
+std::pair<size_t, size_t> ZSetObject::LexSpan(const ZLexRange& r, bool reverse) const {
+  size_t n = size();
+  // Redis's zzlIsInLexRange / zslIsInLexRange.
+  if (n == 0 || !r.Satisfiable() || !r.GteMin(Seek(n - 1).member()) ||
+      !r.LteMax(Seek(0).member())) {
+    return {0, 0};
+  }
   if (!big_) {
+    if (reverse) {
+      size_t hi = n;
+      size_t off = pack_.End();
+      do {
+        off = pack_.Prev(off);
+        --hi;
+      } while (!r.LteMax(pack_.Member(off)) && off > 0);
+      if (!r.LteMax(pack_.Member(off)) || !r.GteMin(pack_.Member(off))) return {0, 0};
+      size_t lo = hi;
+      while (off > 0) {
+        size_t prev = pack_.Prev(off);
+        if (!r.GteMin(pack_.Member(prev))) break;
+        off = prev;
+        --lo;
+      }
+      return {lo, hi + 1};
+    }
     size_t lo = 0, off = 0;
     for (; off < pack_.End() && !r.GteMin(pack_.Member(off)); off = pack_.Next(off)) ++lo;
     size_t hi = lo;

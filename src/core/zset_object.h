@@ -49,6 +49,9 @@ struct ZLexRange {
   ZLexBound min, max;
   bool GteMin(std::string_view v) const;
   bool LteMax(std::string_view v) const;
+  // False when the interval is empty whatever the set holds (min > max, or min == max with
+  // an exclusive end).
+  bool Satisfiable() const;
 };
 
 class ZSetObject final : public CollectionObject {
@@ -118,8 +121,11 @@ class ZSetObject final : public CollectionObject {
   // The element of rank `rank` (< size()).
   Iterator Seek(size_t rank) const;
   // The ranks [first, last) of the elements inside the range (empty when first >= last).
+  // Lex ranges assume equal scores, as Redis does; otherwise the run is found as Redis's
+  // listpack code finds it: from the lowest element when walking up, from the highest when
+  // walking down (`reverse`).
   std::pair<size_t, size_t> ScoreSpan(const ZScoreRange& r) const;
-  std::pair<size_t, size_t> LexSpan(const ZLexRange& r) const;
+  std::pair<size_t, size_t> LexSpan(const ZLexRange& r, bool reverse = false) const;
   // Removes ranks [start, start + count).
   void EraseRanks(size_t start, size_t count);
 

@@ -170,6 +170,7 @@ class Resp3Tests(unittest.TestCase):
         r = c.cmd("HELLO", "3", "AUTH", "default", "whatever")
         check_hello_reply(self, r, 3)
 
+    @unittest.skip("pub/sub is issue 4 (not implemented yet)")
     def test_pubsub_push_frames(self):
         sub = self.conn()
         sub.cmd("HELLO", "3")
