@@ -12,6 +12,7 @@ void RegisterAllFamilies(Service& svc) {
   RegisterHashFamily(svc);
   RegisterSetFamily(svc);
   RegisterZSetFamily(svc);
+  RegisterHllFamily(svc);
 }
 
 }  // namespace kora

@@ -14,6 +14,7 @@ void RegisterListFamily(Service& svc);
 void RegisterHashFamily(Service& svc);
 void RegisterSetFamily(Service& svc);
 void RegisterZSetFamily(Service& svc);
+void RegisterHllFamily(Service& svc);
 void RegisterServerFamily(Service& svc);
 void RegisterConnectionFamily(Service& svc);
 

@@ -171,10 +171,25 @@ void Service::CountErrorReply(WorkerState& ws, std::string_view reply) {
   }
 }
 
-void Service::Dispatch(ConnContext& conn, CmdArgs args) {
+const CommandSpec* Service::Prefetch(ConnContext& conn, CmdArgs args, int stage,
+                                     const CommandSpec* spec) {
+  if (spec == nullptr) spec = Find(args[0]);
+  if (spec == nullptr || spec->first_key <= 0 || (spec->flags & kCmdConn) ||
+      static_cast<size_t>(spec->first_key) >= args.size()) {
+    return spec;
+  }
+  std::string_view key = args[spec->first_key];
+  Worker* w = Worker::Current();
+  if (engine_->ShardOf(key) != w->id()) return spec;
+  const auto& dict = w->shard().db(conn.db_index).dict();
+  stage == 0 ? dict.PrefetchBucket(key) : dict.PrefetchNode(key);
+  return spec;
+}
+
+void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec) {
   Worker* worker = Worker::Current();
   WorkerState& ws = *workers_[worker->id()];
-  const CommandSpec* spec = Find(args[0]);
+  if (spec == nullptr) spec = Find(args[0]);
   if (spec == nullptr) {
     std::string msg = "ERR unknown command '";
     msg.append(args[0].substr(0, 128));

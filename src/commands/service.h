@@ -117,8 +117,14 @@ class Service {
   // Every spec including subcommands, indexed by CommandSpec::id.
   const std::vector<const CommandSpec*>& all_specs() const { return all_specs_; }
 
-  // Runs one command for `conn` (on conn's worker thread).
-  void Dispatch(ConnContext& conn, CmdArgs args);
+  // Runs one command for `conn` (on conn's worker thread). `spec` may carry the result of an
+  // earlier Find(args[0]) (see Prefetch).
+  void Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec = nullptr);
+  // For batched pipelines: looks the command up and, when its key lives on this worker's shard,
+  // asks the CPU to start loading the key's hash bucket (stage 1) or first node (stage 2), so
+  // the lookups of a batch overlap instead of waiting on memory one after another.
+  const CommandSpec* Prefetch(ConnContext& conn, CmdArgs args, int stage,
+                              const CommandSpec* spec);
 
   // Connection registry and per-worker statistics (call on that worker's thread).
   WorkerState& local();

@@ -102,8 +102,7 @@ bool LexBound(std::string_view s, ZLexBound* b) {
       b->ex = c0 == '(';
       b->value.assign(s.substr(1));
       return true;
-    default:
-      return false;
+    default: return false;
   }
 }
 
@@ -324,27 +323,19 @@ void CmdZCard(CmdArgs args, CmdCtx& ctx) {
   ctx.rb->Integer(z ? static_cast<int64_t>(z->size()) : 0);
 }
 
-// A command row with Redis's single key spec at position 1.
-CommandSpec Row(const char* name, int arity, uint32_t flags, const char* acl,
-                const char* key_flags, CmdHandler h) {
-  CommandSpec s = Cmd(name, arity, flags, 1, 1, 1, acl, h);
-  s.key_specs = {KeySpec{key_flags, 1}};
-  return s;
-}
-
 }  // namespace
 
 void RegisterZSetFamily(Service& svc) {
   const uint32_t w = kCmdWrite, r = kCmdReadOnly, f = kCmdFast, oom = kCmdDenyOom;
   std::vector<CommandSpec> cmds = {
-      Row("zadd", -4, w | oom | f, "write sortedset fast", "RW update", CmdZAdd),
-      Row("zincrby", 4, w | oom | f, "write sortedset fast", "RW access update", CmdZIncrBy),
-      Row("zrem", -3, w | f, "write sortedset fast", "RW delete", CmdZRem),
-      Row("zscore", 3, r | f, "read sortedset fast", "RO access", CmdZScore),
-      Row("zmscore", -3, r | f, "read sortedset fast", "RO access", CmdZMScore),
-      Row("zrank", 3, r | f, "read sortedset fast", "RO access", CmdZRank),
-      Row("zrevrank", 3, r | f, "read sortedset fast", "RO access", CmdZRevRank),
-      Row("zcard", 2, r | f, "read sortedset fast", "RO", CmdZCard),
+      zset::Row("zadd", -4, w | oom | f, "write sortedset fast", "RW update", CmdZAdd),
+      zset::Row("zincrby", 4, w | oom | f, "write sortedset fast", "RW access update", CmdZIncrBy),
+      zset::Row("zrem", -3, w | f, "write sortedset fast", "RW delete", CmdZRem),
+      zset::Row("zscore", 3, r | f, "read sortedset fast", "RO access", CmdZScore),
+      zset::Row("zmscore", -3, r | f, "read sortedset fast", "RO access", CmdZMScore),
+      zset::Row("zrank", 3, r | f, "read sortedset fast", "RO access", CmdZRank),
+      zset::Row("zrevrank", 3, r | f, "read sortedset fast", "RO access", CmdZRevRank),
+      zset::Row("zcard", 2, r | f, "read sortedset fast", "RO", CmdZCard),
   };
   for (auto* part : {&ZSetRangeCommands, &ZSetPopCommands, &ZSetSetOpCommands}) {
     for (CommandSpec& c : (*part)()) cmds.push_back(std::move(c));

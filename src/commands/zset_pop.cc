@@ -1,4 +1,6 @@
 // ZPOPMIN ZPOPMAX ZMPOP ZRANDMEMBER ZSCAN.
+#include <absl/container/flat_hash_map.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <climits>
@@ -6,8 +8,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-
-#include <absl/container/flat_hash_map.h>
 
 #include "base/glob.h"
 #include "base/strutil.h"
@@ -355,13 +355,6 @@ void CmdZScan(CmdArgs args, CmdCtx& ctx) {
   }
 }
 
-CommandSpec Row(const char* name, int arity, uint32_t flags, const char* acl,
-                const char* key_flags, CmdHandler h) {
-  CommandSpec s = Cmd(name, arity, flags, 1, 1, 1, acl, h);
-  s.key_specs = {KeySpec{key_flags, 1}};
-  return s;
-}
-
 }  // namespace
 
 std::vector<CommandSpec> ZSetPopCommands() {
@@ -369,15 +362,15 @@ std::vector<CommandSpec> ZSetPopCommands() {
   CommandSpec mpop = Cmd("zmpop", -4, w, 0, 0, 0, "write sortedset slow", CmdZMPop, MultiZMPop);
   mpop.getkeys = ZMPopGetKeys;
   mpop.key_specs = {KeySpec{"RW access delete", 1, nullptr, true, 0, 1, 1}};
-  CommandSpec rand = Row("zrandmember", -2, kCmdReadOnly, "read sortedset slow", "RO access",
-                         CmdZRandMember);
+  CommandSpec rand = zset::Row("zrandmember", -2, kCmdReadOnly, "read sortedset slow", "RO access",
+                               CmdZRandMember);
   rand.tips = "nondeterministic_output";
   CommandSpec scan =
-      Row("zscan", -3, kCmdReadOnly, "read sortedset slow", "RO access", CmdZScan);
+      zset::Row("zscan", -3, kCmdReadOnly, "read sortedset slow", "RO access", CmdZScan);
   scan.tips = "nondeterministic_output";
   return {
-      Row("zpopmin", -2, w | f, "write sortedset fast", "RW access delete", CmdZPopMin),
-      Row("zpopmax", -2, w | f, "write sortedset fast", "RW access delete", CmdZPopMax),
+      zset::Row("zpopmin", -2, w | f, "write sortedset fast", "RW access delete", CmdZPopMin),
+      zset::Row("zpopmax", -2, w | f, "write sortedset fast", "RW access delete", CmdZPopMax),
       std::move(mpop),
       std::move(rand),
       std::move(scan),

@@ -29,7 +29,6 @@ struct RangeSpec {
 std::string ParseRange(CmdArgs args, size_t first, bool store, RangeKind kind, Direction dir,
                        RangeSpec* r) {
   size_t minidx = first + 1, maxidx = first + 2;
-  bool have_limit = false;
   for (size_t j = first + 3; j < args.size(); ++j) {
     size_t left = args.size() - j - 1;
     std::string_view a = args[j];
@@ -39,7 +38,6 @@ std::string ParseRange(CmdArgs args, size_t first, bool store, RangeKind kind, D
       if (!zset::ParseLong(args[j + 1], &r->offset) || !zset::ParseLong(args[j + 2], &r->limit)) {
         return std::string(err::kNotInt);
       }
-      have_limit = true;
       j += 2;
     } else if (dir == Direction::kAuto && EqualsIgnoreCase(a, "rev")) {
       dir = Direction::kReverse;
@@ -51,7 +49,6 @@ std::string ParseRange(CmdArgs args, size_t first, bool store, RangeKind kind, D
       return std::string(err::kSyntax);
     }
   }
-  (void)have_limit;
   if (dir == Direction::kAuto) dir = Direction::kForward;
   if (kind == RangeKind::kAuto) kind = RangeKind::kRank;
   if (r->limit != -1 && kind == RangeKind::kRank) {
@@ -91,6 +88,40 @@ struct Run {
   bool down = false;
 };
 
+// Lex ranges follow Redis's walk literally, which matters when scores differ (the order is then
+// not lexicographic): find the first element in range from the walking end, skip `offset`
+// elements unchecked, then take elements while they are on the near side of the far bound.
+Run ResolveLex(const ZSetObject& z, const RangeSpec& r) {
+  Run run;
+  run.down = r.reverse;
+  auto [lo, hi] = z.LexSpan(r.lex, r.reverse);
+  if (lo >= hi || r.offset < 0 || static_cast<uint64_t>(r.offset) >= z.size()) return run;
+  size_t off = static_cast<size_t>(r.offset);
+  size_t first;
+  if (r.reverse) {
+    if (off > hi - 1) return run;
+    first = hi - 1 - off;
+  } else {
+    first = lo + off;
+    if (first >= z.size()) return run;
+  }
+  uint64_t limit = r.limit < 0 ? UINT64_MAX : static_cast<uint64_t>(r.limit);
+  size_t n = 0;
+  ZSetObject::Iterator it = z.Seek(first);
+  while (n < limit && it.valid() &&
+         (r.reverse ? r.lex.GteMin(it.member()) : r.lex.LteMax(it.member()))) {
+    ++n;
+    if (r.reverse) {
+      it.Prev();
+    } else {
+      it.Next();
+    }
+  }
+  run.first = first;
+  run.count = n;
+  return run;
+}
+
 Run Resolve(const ZSetObject& z, const RangeSpec& r) {
   Run run;
   run.down = r.reverse;
@@ -106,14 +137,16 @@ Run Resolve(const ZSetObject& z, const RangeSpec& r) {
     run.first = static_cast<size_t>(r.reverse ? llen - 1 - start : start);
     return run;
   }
-  auto [lo, hi] = r.kind == RangeKind::kScore ? z.ScoreSpan(r.score) : z.LexSpan(r.lex, r.reverse);
+  if (r.kind == RangeKind::kLex) return ResolveLex(z, r);
+  auto [lo, hi] = z.ScoreSpan(r.score);
   if (lo >= hi || r.offset < 0) return run;
   size_t in_range = hi - lo;
   if (static_cast<uint64_t>(r.offset) >= in_range) return run;
   size_t n = in_range - static_cast<size_t>(r.offset);
   if (r.limit >= 0 && static_cast<uint64_t>(r.limit) < n) n = static_cast<size_t>(r.limit);
   run.count = n;
-  run.first = r.reverse ? hi - 1 - static_cast<size_t>(r.offset) : lo + static_cast<size_t>(r.offset);
+  run.first =
+      r.reverse ? hi - 1 - static_cast<size_t>(r.offset) : lo + static_cast<size_t>(r.offset);
   return run;
 }
 
@@ -215,8 +248,7 @@ void MultiZRangeStore(CmdArgs args, CmdCtx& ctx) {
   auto* pending = new PendingReply(ctx.conn, /*barrier=*/true);
   CmdCtx base = ctx;
   zset::OnKeyShard<std::shared_ptr<Fetched>>(
-      ctx, src,
-      [src, r](CmdCtx& c) { return std::make_shared<Fetched>(FetchRange(c, src, *r)); },
+      ctx, src, [src, r](CmdCtx& c) { return std::make_shared<Fetched>(FetchRange(c, src, *r)); },
       [base, dst, pending](std::shared_ptr<Fetched>& f) {
         if (f->wrong_type) {
           return pending->Finish([](ReplyBuilder& rb) { rb.Error(err::kWrongType); });
@@ -307,35 +339,28 @@ void CmdZRemRangeByRank(CmdArgs a, CmdCtx& c) { RemRangeGeneric(a, c, RangeKind:
 void CmdZRemRangeByScore(CmdArgs a, CmdCtx& c) { RemRangeGeneric(a, c, RangeKind::kScore); }
 void CmdZRemRangeByLex(CmdArgs a, CmdCtx& c) { RemRangeGeneric(a, c, RangeKind::kLex); }
 
-CommandSpec Row(const char* name, int arity, uint32_t flags, const char* acl,
-                const char* key_flags, CmdHandler h) {
-  CommandSpec s = Cmd(name, arity, flags, 1, 1, 1, acl, h);
-  s.key_specs = {KeySpec{key_flags, 1}};
-  return s;
-}
-
 }  // namespace
 
 std::vector<CommandSpec> ZSetRangeCommands() {
   const uint32_t r = kCmdReadOnly, f = kCmdFast, w = kCmdWrite;
   const char* rd = "read sortedset slow";
   const char* wr = "write sortedset slow";
-  CommandSpec store = Cmd("zrangestore", -5, w | kCmdDenyOom, 1, 2, 1, wr, CmdZRangeStore,
-                          MultiZRangeStore);
+  CommandSpec store =
+      Cmd("zrangestore", -5, w | kCmdDenyOom, 1, 2, 1, wr, CmdZRangeStore, MultiZRangeStore);
   store.key_specs = {KeySpec{"OW update", 1}, KeySpec{"RO access", 2}};
   return {
-      Row("zrange", -4, r, rd, "RO access", CmdZRange),
+      zset::Row("zrange", -4, r, rd, "RO access", CmdZRange),
       std::move(store),
-      Row("zrevrange", -4, r, rd, "RO access", CmdZRevRange),
-      Row("zrangebyscore", -4, r, rd, "RO access", CmdZRangeByScore),
-      Row("zrevrangebyscore", -4, r, rd, "RO access", CmdZRevRangeByScore),
-      Row("zrangebylex", -4, r, rd, "RO access", CmdZRangeByLex),
-      Row("zrevrangebylex", -4, r, rd, "RO access", CmdZRevRangeByLex),
-      Row("zcount", 4, r | f, "read sortedset fast", "RO access", CmdZCount),
-      Row("zlexcount", 4, r | f, "read sortedset fast", "RO access", CmdZLexCount),
-      Row("zremrangebyrank", 4, w, wr, "RW delete", CmdZRemRangeByRank),
-      Row("zremrangebyscore", 4, w, wr, "RW delete", CmdZRemRangeByScore),
-      Row("zremrangebylex", 4, w, wr, "RW delete", CmdZRemRangeByLex),
+      zset::Row("zrevrange", -4, r, rd, "RO access", CmdZRevRange),
+      zset::Row("zrangebyscore", -4, r, rd, "RO access", CmdZRangeByScore),
+      zset::Row("zrevrangebyscore", -4, r, rd, "RO access", CmdZRevRangeByScore),
+      zset::Row("zrangebylex", -4, r, rd, "RO access", CmdZRangeByLex),
+      zset::Row("zrevrangebylex", -4, r, rd, "RO access", CmdZRevRangeByLex),
+      zset::Row("zcount", 4, r | f, "read sortedset fast", "RO access", CmdZCount),
+      zset::Row("zlexcount", 4, r | f, "read sortedset fast", "RO access", CmdZLexCount),
+      zset::Row("zremrangebyrank", 4, w, wr, "RW delete", CmdZRemRangeByRank),
+      zset::Row("zremrangebyscore", 4, w, wr, "RW delete", CmdZRemRangeByScore),
+      zset::Row("zremrangebylex", 4, w, wr, "RW delete", CmdZRemRangeByLex),
   };
 }
 

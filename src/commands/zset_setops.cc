@@ -152,12 +152,8 @@ void Aggregate(double* target, double val, Agg agg) {
       *target = *target + val;
       if (std::isnan(*target)) *target = 0.0;  // inf + -inf
       break;
-    case Agg::kMin:
-      *target = val < *target ? val : *target;
-      break;
-    case Agg::kMax:
-      *target = val > *target ? val : *target;
-      break;
+    case Agg::kMin: *target = val < *target ? val : *target; break;
+    case Agg::kMax: *target = val > *target ? val : *target; break;
   }
 }
 
@@ -368,9 +364,8 @@ void MultiSetOp(CmdArgs args, CmdCtx& ctx, SetOpArgs a) {
           }
         }
         if (!a.option_error.empty()) {
-          return pending->Finish([shared_args](ReplyBuilder& rb) {
-            rb.Error(shared_args->option_error);
-          });
+          return pending->Finish(
+              [shared_args](ReplyBuilder& rb) { rb.Error(shared_args->option_error); });
         }
         std::vector<Source> src(data->size());
         for (size_t i = 0; i < src.size(); ++i) {
@@ -433,8 +428,7 @@ CommandSpec ReadRow(const char* name, CmdHandler h, CmdHandler m) {
 }
 
 CommandSpec StoreRow(const char* name, CmdHandler h, CmdHandler m) {
-  CommandSpec s =
-      Cmd(name, -4, kCmdWrite | kCmdDenyOom, 1, 1, 1, "write sortedset slow", h, m);
+  CommandSpec s = Cmd(name, -4, kCmdWrite | kCmdDenyOom, 1, 1, 1, "write sortedset slow", h, m);
   s.getkeys = NumKeysAt2;
   s.key_specs = {KeySpec{"OW update", 1}, KeySpec{"RO access", 2, nullptr, true, 0, 1, 1}};
   return s;

@@ -91,6 +91,14 @@ void OnKeyShard(CmdCtx& ctx, std::string_view key, Fn fn, Then then) {
                           [then = std::move(then)](std::vector<R>& r) mutable { then(r[0]); });
 }
 
+// A command row with one key at position 1 and Redis's key spec for it.
+inline CommandSpec Row(const char* name, int arity, uint32_t flags, const char* acl,
+                       const char* key_flags, CmdHandler h) {
+  CommandSpec s = Cmd(name, arity, flags, 1, 1, 1, acl, h);
+  s.key_specs = {KeySpec{key_flags, 1}};
+  return s;
+}
+
 // Redis's genericGetKeys for "[dest] numkeys key..." commands (atoi on numkeys; no keys when it
 // is out of range).
 void NumKeysGetKeys(CmdArgs args, int store_pos, int numkeys_pos, std::vector<size_t>* keys);

@@ -47,6 +47,25 @@ class Dict {
     return nullptr;
   }
 
+  // Hints the CPU to load the bucket(s) `key` hashes to (first stage of a batched lookup).
+  void PrefetchBucket(std::string_view key) const {
+    if (size_ == 0) return;
+    uint64_t h = Hash(key);
+    for (int t = 0; t <= 1; ++t) {
+      if (t_[t].size) __builtin_prefetch(&t_[t].buckets[h & t_[t].mask()]);
+    }
+  }
+  // Second stage: loads the first node of the bucket (its bucket should be cached by now).
+  void PrefetchNode(std::string_view key) const {
+    if (size_ == 0) return;
+    uint64_t h = Hash(key);
+    for (int t = 0; t <= 1; ++t) {
+      if (t_[t].size == 0) continue;
+      const Node* n = t_[t].buckets[h & t_[t].mask()];
+      if (n) __builtin_prefetch(n);
+    }
+  }
+
   // Links a new node whose key must not be present.
   void Insert(Node* node) {
     RehashStep();

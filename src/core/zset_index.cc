@@ -11,9 +11,7 @@ uint64_t ZIndex::Hash(std::string_view s) {
   return XXH3_64bits_withSeed(s.data(), s.size(), 0x7a736574u);
 }
 
-size_t ZIndex::SlotBytes() const {
-  return slots_ ? malloc_usable_size(slots_) + 8 : 0;
-}
+size_t ZIndex::SlotBytes() const { return slots_ ? malloc_usable_size(slots_) + 8 : 0; }
 
 ZEntry* ZIndex::Find(std::string_view member) const {
   if (size_ == 0) return nullptr;

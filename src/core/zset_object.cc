@@ -42,6 +42,13 @@ bool ZLexRange::Satisfiable() const {
 
 ZSetObject::~ZSetObject() = default;
 
+bool ZSetObject::PackFits(std::string_view member, const ZLimits& lim) const {
+  // Redis also leaves the listpack before it would pass 1 GB (lpSafeToAdd).
+  constexpr size_t kMaxPackBytes = size_t{1} << 30;
+  return pack_.count() + 1 <= lim.max_entries && member.size() <= lim.max_value &&
+         pack_.End() + member.size() + 32 <= kMaxPackBytes;
+}
+
 std::unique_ptr<ZSetObject> ZSetObject::Create(size_t size_hint, size_t max_len,
                                                const ZLimits& lim) {
   auto z = std::make_unique<ZSetObject>();
@@ -69,8 +76,7 @@ std::unique_ptr<CollectionObject> ZSetObject::Clone() const {
 size_t ZSetObject::MemoryUsage() const {
   size_t n = sizeof(*this);
   if (!big_) return n + pack_.AllocatedBytes();
-  return n + sizeof(Big) + big_->index.SlotBytes() + big_->tree.NodeBytes() +
-         big_->entry_bytes;
+  return n + sizeof(Big) + big_->index.SlotBytes() + big_->tree.NodeBytes() + big_->entry_bytes;
 }
 
 void ZSetObject::BigInsert(std::string_view member, double score) {
@@ -106,8 +112,8 @@ bool ZSetObject::Score(std::string_view member, double* score) const {
   return true;
 }
 
-bool ZSetObject::Add(std::string_view member, double score, int flags, const ZLimits& lim,
-                     int* out, double* newscore) {
+bool ZSetObject::Add(std::string_view member, double score, int flags, const ZLimits& lim, int* out,
+                     double* newscore) {
   bool incr = flags & kAddIncr, nx = flags & kAddNx, xx = flags & kAddXx;
   bool gt = flags & kAddGt, lt = flags & kAddLt;
   *out = 0;
@@ -153,9 +159,7 @@ bool ZSetObject::Add(std::string_view member, double score, int flags, const ZLi
     *out = kOutNop;
     return true;
   }
-  if (!big_ && (pack_.count() + 1 > lim.max_entries || member.size() > lim.max_value)) {
-    ConvertToSkiplist();
-  }
+  if (!big_ && !PackFits(member, lim)) ConvertToSkiplist();
   if (big_) {
     BigInsert(member, score);
   } else {
@@ -285,9 +289,7 @@ void ZSetObject::EraseRanks(size_t start, size_t count) {
 }
 
 void ZSetObject::AppendSorted(std::string_view member, double score, const ZLimits& lim) {
-  if (!big_ && (pack_.count() + 1 > lim.max_entries || member.size() > lim.max_value)) {
-    ConvertToSkiplist();
-  }
+  if (!big_ && !PackFits(member, lim)) ConvertToSkiplist();
   if (big_) {
     BigInsert(member, score);
   } else {

@@ -64,9 +64,7 @@ class ZSetObject final : public CollectionObject {
   class Iterator {
    public:
     bool valid() const { return pack_ ? off_ < pack_->End() : pos_.valid(); }
-    std::string_view member() const {
-      return pack_ ? pack_->Member(off_) : pos_.entry()->member();
-    }
+    std::string_view member() const { return pack_ ? pack_->Member(off_) : pos_.entry()->member(); }
     double score() const { return pack_ ? pack_->Score(off_) : pos_.entry()->score; }
     void Next() {
       if (pack_) {
@@ -97,8 +95,7 @@ class ZSetObject final : public CollectionObject {
 
   // An empty set in the encoding Redis gives a new set expected to hold `size_hint` members
   // of at most `max_len` bytes (zsetTypeCreate).
-  static std::unique_ptr<ZSetObject> Create(size_t size_hint, size_t max_len,
-                                            const ZLimits& lim);
+  static std::unique_ptr<ZSetObject> Create(size_t size_hint, size_t max_len, const ZLimits& lim);
 
   ValueType type() const override { return ValueType::kZSet; }
   const char* encoding_name() const override { return big_ ? "skiplist" : "listpack"; }
@@ -137,8 +134,7 @@ class ZSetObject final : public CollectionObject {
   // ZSCAN step over the skiplist encoding (see ZIndex::Scan); fn(member, score).
   template <class Fn>
   uint64_t Scan(uint64_t cursor, size_t count, Fn&& fn) const {
-    return big_->index.Scan(cursor, count,
-                            [&](const ZEntry* e) { fn(e->member(), e->score); });
+    return big_->index.Scan(cursor, count, [&](const ZEntry* e) { fn(e->member(), e->score); });
   }
 
   // Checks the internal invariants (tests).
@@ -151,6 +147,8 @@ class ZSetObject final : public CollectionObject {
     size_t entry_bytes = 0;
   };
 
+  // Whether one more member fits the listpack encoding.
+  bool PackFits(std::string_view member, const ZLimits& lim) const;
   void BigInsert(std::string_view member, double score);
   void BigUpdate(ZEntry* e, double score);
 

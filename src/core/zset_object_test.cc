@@ -164,8 +164,8 @@ void RandomizedAgainstModel(ZLimits lim, int ops, int universe, uint64_t seed) {
       ASSERT_EQ(found, it != m.scores.end());
       if (found) {
         ASSERT_EQ(s, it->second);
-        ASSERT_EQ(rank, static_cast<size_t>(
-                            std::distance(m.order.begin(), m.order.find({s, member}))));
+        ASSERT_EQ(rank,
+                  static_cast<size_t>(std::distance(m.order.begin(), m.order.find({s, member}))));
       }
     } else if (kind < 88) {
       ZScoreRange r;

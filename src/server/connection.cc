@@ -167,22 +167,77 @@ void Connection::ProcessInput() {
       flush_scheduled_ = true;
       break;
     }
-    size_t consumed = 0;
-    std::string_view buf(in_.data() + in_start_, in_.size() - in_start_);
-    auto st = parser_.Parse(buf, limits_, &consumed, &args_);
-    if (st == RequestParser::State::kNeedMore) break;
-    if (st == RequestParser::State::kError) {
-      Reply().Error("ERR " + parser_.error());
-      close_after_reply_ = true;
-      in_start_ = in_.size();
+    // Parse a batch of pipelined commands first, so the memory loads of their keys can be
+    // started together (Service::Prefetch), then run them in order. Inline commands and
+    // unauthenticated clients are handled one at a time (their parse depends on state).
+    size_t n = 0;
+    size_t pos = in_start_;
+    bool stop = false;
+    while (n < kBatch && pos < in_.size()) {
+      size_t consumed = 0;
+      std::string_view buf(in_.data() + pos, in_.size() - pos);
+      bool inline_cmd = buf[0] != '*';
+      if (n > 0 && (inline_cmd || !authenticated)) break;
+      auto& slot = batch_[n];
+      auto st = parser_.Parse(buf, limits_, &consumed, &slot.args);
+      if (st == RequestParser::State::kNeedMore) {
+        stop = true;
+        break;
+      }
+      if (st == RequestParser::State::kError) {
+        slot.error = true;
+        slot.end = in_.size();
+        ++n;
+        stop = true;
+        break;
+      }
+      pos += consumed;
+      if (st == RequestParser::State::kEmpty) {
+        if (n == 0) in_start_ = pos;
+        continue;
+      }
+      slot.error = false;
+      slot.end = pos;
+      slot.spec = nullptr;
+      ++n;
+      if (inline_cmd || !authenticated) break;
+    }
+    if (n == 0) break;
+    if (n > 1) {
+      for (int stage = 0; stage < 2; ++stage) {
+        for (size_t i = 0; i < n && !batch_[i].error; ++i) {
+          auto& c = batch_[i];
+          c.spec = svc_->Prefetch(*this, CmdArgs(c.args.data(), c.args.size()), stage, c.spec);
+        }
+      }
+    }
+    size_t done = 0;
+    for (size_t i = 0; i < n; ++i, done = i) {
+      auto& c = batch_[i];
+      if (c.error) {
+        Reply().Error("ERR " + parser_.error());
+        close_after_reply_ = true;
+        in_start_ = in_.size();
+        break;
+      }
+      in_start_ = c.end;
+      svc_->Dispatch(*this, CmdArgs(c.args.data(), c.args.size()), c.spec);
+      reply_skip = reply_skip_next;  // CLIENT REPLY SKIP drops the next command's reply
+      reply_skip_next = false;
+      limits_.authenticated = authenticated;
+      // A barrier, QUIT, a kill or back-pressure stops the batch; the rest is parsed again.
+      if (dead_ || barrier_ || close_after_reply_ || worker_->Congested()) {
+        done = i + 1;
+        break;
+      }
+    }
+    // Commands parsed but not run are parsed again later; a partial command's parse state
+    // is only valid relative to where it starts, so drop it unless everything before it ran.
+    if (done < n || in_start_ != pos) parser_.Reset();
+    if (stop && !barrier_ && !dead_) {
+      if (in_start_ < in_.size() && !close_after_reply_) continue;
       break;
     }
-    in_start_ += consumed;
-    if (st == RequestParser::State::kEmpty) continue;
-    svc_->Dispatch(*this, CmdArgs(args_.data(), args_.size()));
-    reply_skip = reply_skip_next;  // CLIENT REPLY SKIP drops the next command's reply
-    reply_skip_next = false;
-    limits_.authenticated = authenticated;
   }
   if (in_start_ == in_.size()) {
     in_.clear();

@@ -67,6 +67,15 @@ class Connection final : public ConnContext, private IoHandler, private BatchLis
   RequestParser parser_;
   ParserLimits limits_;
   std::vector<std::string_view> args_;
+  // One parsed command of the current batch (views into in_).
+  struct Parsed {
+    std::vector<std::string_view> args;
+    size_t end = 0;  // offset in in_ just past this command
+    const CommandSpec* spec = nullptr;
+    bool error = false;
+  };
+  static constexpr size_t kBatch = 32;
+  Parsed batch_[kBatch];
   ReplyBuilder rb_;
   std::string discard_;  // where replies go while CLIENT REPLY suppresses them
   int refs_ = 1;  // the loop's own reference, dropped on close
