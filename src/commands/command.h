@@ -44,6 +44,7 @@ enum CmdFlag : uint32_t {
   kCmdNoMandatoryKeys = 1u << 18,
   // Kora execution modes.
   kCmdConn = 1u << 24,       // runs on the connection's thread with access to ConnContext
+  kCmdTxControl = 1u << 25,  // runs at once inside MULTI (MULTI EXEC DISCARD WATCH QUIT RESET)
 };
 
 // One Redis 7 key specification (COMMAND INFO "key_specs").
@@ -89,6 +90,8 @@ struct CmdCtx {
   int db_index = 0;
   int64_t now_ms = 0;
   ReplyBuilder* rb = nullptr;
+  // The EXEC running this command, if any: its tasks may enter shards it has locked.
+  uint64_t tx_id = 0;
 
   Shard& shard() { return worker->shard(); }
   DbTable& db() { return worker->shard().db(db_index); }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "protocol/reply_builder.h"
 
@@ -61,6 +62,14 @@ class ConnContext {
   // Shown by CLIENT LIST; kept by the pub/sub and transaction code.
   int subscriptions = 0, psubscriptions = 0, ssubscriptions = 0;
   int multi_queued = -1;  // -1: not in MULTI
+  // MULTI state (commands/transaction.cc): the queued commands, and whether one of them was
+  // rejected (EXEC then answers EXECABORT).
+  std::vector<std::vector<std::string>> multi_cmds;
+  bool multi_error = false;
+  // Set on the in-process connection EXEC runs its commands through: the transaction's id
+  // (lets its work into the shards it locked), and "blocking commands do not block".
+  uint64_t tx_id = 0;
+  bool deny_blocking = false;
 
   bool ReplySuppressed() const { return reply_off || reply_skip; }
 };

@@ -54,6 +54,9 @@ void CmdReset(CmdArgs, CmdCtx& ctx) {
   ConnContext& c = *ctx.conn;
   c.db_index = 0;
   c.resp = 2;
+  c.multi_queued = -1;
+  c.multi_error = false;
+  c.multi_cmds.clear();
   c.name.clear();
   c.reply_off = c.reply_skip = c.reply_skip_next = false;
   c.no_evict = false;
@@ -164,9 +167,9 @@ void RegisterConnectionFamily(Service& svc) {
   svc.Register({
       Cmd("ping", -1, kCmdConn, 0, 0, 0, "", CmdPing),
       Cmd("echo", 2, kCmdConn, 0, 0, 0, "", CmdEcho),
-      Cmd("quit", -1, kCmdConn, 0, 0, 0, "", CmdQuit),
+      Cmd("quit", -1, kCmdConn | kCmdTxControl, 0, 0, 0, "", CmdQuit),
       Cmd("select", 2, kCmdConn, 0, 0, 0, "", CmdSelect),
-      Cmd("reset", 1, kCmdConn, 0, 0, 0, "", CmdReset),
+      Cmd("reset", 1, kCmdConn | kCmdTxControl, 0, 0, 0, "", CmdReset),
       Cmd("auth", -2, kCmdConn, 0, 0, 0, "", CmdAuth),
       Cmd("hello", -1, kCmdConn, 0, 0, 0, "", CmdHello),
   });

@@ -4,6 +4,7 @@ namespace kora {
 
 void RegisterAllFamilies(Service& svc) {
   RegisterConnectionFamily(svc);
+  RegisterTransactionFamily(svc);
   RegisterServerFamily(svc);
   RegisterStringFamily(svc);
   RegisterBitmapFamily(svc);
@@ -12,6 +13,7 @@ void RegisterAllFamilies(Service& svc) {
   RegisterHashFamily(svc);
   RegisterSetFamily(svc);
   RegisterZSetFamily(svc);
+  RegisterStreamFamily(svc);
   RegisterHllFamily(svc);
 }
 

@@ -14,9 +14,11 @@ void RegisterListFamily(Service& svc);
 void RegisterHashFamily(Service& svc);
 void RegisterSetFamily(Service& svc);
 void RegisterZSetFamily(Service& svc);
+void RegisterStreamFamily(Service& svc);
 void RegisterHllFamily(Service& svc);
 void RegisterServerFamily(Service& svc);
 void RegisterConnectionFamily(Service& svc);
+void RegisterTransactionFamily(Service& svc);
 
 // Defines the CONFIG parameters with their defaults (called by the Service constructor).
 void DefineConfigParams(Service& svc);

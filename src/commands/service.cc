@@ -138,6 +138,15 @@ bool Service::CheckPassword(std::string_view user, std::string_view pass) {
   return pw == pass;
 }
 
+void Service::RunData(uint64_t tx, absl::AnyInvocable<void()> fn) {
+  WorkerState& ws = local();
+  if (ws.tx_lock != 0 && ws.tx_lock != tx) {
+    ws.deferred.push_back(std::move(fn));
+    return;
+  }
+  fn();
+}
+
 void Service::Execute(const CommandSpec* spec, CmdArgs args, CmdCtx& ctx) {
   int64_t start = MonotonicUs();
   std::string* buf = ctx.rb->buffer();
@@ -201,6 +210,7 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec)
     msg += rest;
     conn.Reply().Error(msg);
     CountErrorReply(ws, "-ERR");
+    if (conn.multi_queued >= 0) conn.multi_error = true;
     return;
   }
   int argc = static_cast<int>(args.size());
@@ -208,6 +218,7 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec)
     ++ws.cmd_stats[spec->id].rejected;
     conn.Reply().Error("ERR wrong number of arguments for '" + spec->name + "' command");
     CountErrorReply(ws, "-ERR");
+    if (conn.multi_queued >= 0) conn.multi_error = true;
     return;
   }
   if (!spec->subcommands.empty() && args.size() >= 2) {  // bare COMMAND runs the container
@@ -222,6 +233,7 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec)
       msg += "'. Try " + ToUpper(spec->name) + " HELP.";
       conn.Reply().Error(msg);
       CountErrorReply(ws, "-ERR");
+      if (conn.multi_queued >= 0) conn.multi_error = true;
       return;
     }
     spec = sub;
@@ -229,6 +241,7 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec)
       ++ws.cmd_stats[spec->id].rejected;
       conn.Reply().Error("ERR wrong number of arguments for '" + spec->name + "' command");
       CountErrorReply(ws, "-ERR");
+      if (conn.multi_queued >= 0) conn.multi_error = true;
       return;
     }
   }
@@ -236,6 +249,11 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec)
     ++ws.cmd_stats[spec->id].rejected;
     conn.Reply().Error("NOAUTH Authentication required.");
     CountErrorReply(ws, "-NOAUTH ");
+    if (conn.multi_queued >= 0) conn.multi_error = true;
+    return;
+  }
+  if (conn.multi_queued >= 0 && !(spec->flags & kCmdTxControl)) {
+    QueueInMulti(conn, args);
     return;
   }
   if (paused_.load(std::memory_order_relaxed) && ParkIfPaused(conn, spec, args)) return;
@@ -248,6 +266,7 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec)
   ctx.spec = spec;
   ctx.db_index = conn.db_index;
   ctx.now_ms = NowUnixMs();
+  ctx.tx_id = conn.tx_id;
 
   if (spec->flags & kCmdConn) {
     ctx.conn = &conn;
@@ -259,6 +278,7 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec)
   // Route by keys: all on one shard -> run there; spread -> coordinator.
   int target = -1;
   bool spread = false;
+  std::vector<int> spread_shards;
   if (spec->getkeys == nullptr && spec->first_key > 0 && spec->last_key == spec->first_key) {
     target = engine_->ShardOf(args[spec->first_key]);
   } else {
@@ -270,13 +290,17 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec)
         target = s;
       } else if (s != target) {
         spread = true;
-        break;
       }
+      spread_shards.push_back(s);
     }
   }
   if (spread) {
     if (spec->multi == nullptr) {
       conn.Reply().Error("ERR keys of this command must hash to one shard; use a {hash tag}");
+      return;
+    }
+    if (conn.tx_id == 0) {  // not yet inside a transaction: make it one
+      RunAtomically(conn, args, std::move(spread_shards));
       return;
     }
     ctx.conn = &conn;
@@ -288,6 +312,10 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec)
     return;
   }
   if (target < 0 || target == worker->id()) {
+    if (ws.tx_lock != 0 && ws.tx_lock != conn.tx_id) {
+      DeferLocal(conn, spec, args);  // this shard is inside another client's EXEC
+      return;
+    }
     ctx.rb = &conn.Reply();
     Execute(spec, args, ctx);
     return;
@@ -295,15 +323,13 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec)
   HopSingle(conn, spec, args, target);
 }
 
-void Service::HopSingle(ConnContext& conn, const CommandSpec* spec, CmdArgs args, int target) {
-  Worker* origin = Worker::Current();
+void Service::DeferLocal(ConnContext& conn, const CommandSpec* spec, CmdArgs args) {
   uint64_t slot = conn.ReserveSlot();
   conn.Ref();
-  int src = origin->id();
+  ConnContext* cp = &conn;
   int db = conn.db_index;
   int resp = conn.resp;
-  ConnContext* cp = &conn;  // dereferenced only back on `src`; kept alive by Ref()
-  origin->Send(target, [this, spec, owned = OwnedArgs(args), src, db, resp, cp, slot]() mutable {
+  local().deferred.push_back([this, spec, owned = OwnedArgs(args), cp, slot, db, resp]() mutable {
     std::string out;
     ReplyBuilder rb(&out, resp);
     CmdCtx ctx;
@@ -314,9 +340,38 @@ void Service::HopSingle(ConnContext& conn, const CommandSpec* spec, CmdArgs args
     ctx.now_ms = NowUnixMs();
     ctx.rb = &rb;
     Execute(spec, owned.args(), ctx);
+    cp->FillSlot(slot, std::move(out));
+    cp->Unref();
+  });
+}
+
+void Service::HopSingle(ConnContext& conn, const CommandSpec* spec, CmdArgs args, int target) {
+  Worker* origin = Worker::Current();
+  uint64_t slot = conn.ReserveSlot();
+  conn.Ref();
+  int src = origin->id();
+  int db = conn.db_index;
+  int resp = conn.resp;
+  ConnContext* cp = &conn;  // dereferenced only back on `src`; kept alive by Ref()
+  uint64_t tx = conn.tx_id;
+  origin->Send(target, [this, spec, owned = OwnedArgs(args), src, db, resp, cp, slot,
+                        tx]() mutable {
+    RunData(tx, [this, spec, owned = std::move(owned), src, db, resp, cp, slot, tx]() mutable {
+    std::string out;
+    ReplyBuilder rb(&out, resp);
+    CmdCtx ctx;
+    ctx.svc = this;
+    ctx.worker = Worker::Current();
+    ctx.spec = spec;
+    ctx.db_index = db;
+    ctx.now_ms = NowUnixMs();
+    ctx.rb = &rb;
+    ctx.tx_id = tx;
+    Execute(spec, owned.args(), ctx);
     ctx.worker->Send(src, [cp, slot, out = std::move(out)]() mutable {
       cp->FillSlot(slot, std::move(out));
       cp->Unref();
+    });
     });
   });
 }

@@ -11,6 +11,7 @@
 #include <absl/functional/any_invocable.h>
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -81,6 +82,10 @@ struct WorkerState {
   // Blocking commands: this shard's wait queues, and this worker's blocked clients.
   std::unique_ptr<BlockingRegistry> blocking = std::make_unique<BlockingRegistry>();
   std::vector<BlockTicket*> blocked;
+  // Cross-shard transactions: the EXEC that holds this shard (0: none) and the work that
+  // arrived for it meanwhile, run in order when it is released (commands/transaction.cc).
+  uint64_t tx_lock = 0;
+  std::deque<absl::AnyInvocable<void()>> deferred;
 };
 
 // CLIENT PAUSE modes, ordered by strictness.
@@ -143,6 +148,11 @@ class Service {
   // All shards.
   std::vector<int> AllShards() const;
 
+  // Runs fn now on the current worker, unless its shard is locked by another transaction than
+  // `tx`; then fn waits until the lock is released (in arrival order).
+  void RunData(uint64_t tx, absl::AnyInvocable<void()> fn);
+  uint64_t NextTxId() { return next_tx_id_.fetch_add(1) + 1; }
+
   // Password check used by AUTH and HELLO.
   bool CheckPassword(std::string_view user, std::string_view pass);
   bool RequiresAuth();
@@ -162,6 +172,14 @@ class Service {
 
  private:
   void HopSingle(ConnContext& conn, const CommandSpec* spec, CmdArgs args, int target);
+  void DeferLocal(ConnContext& conn, const CommandSpec* spec, CmdArgs args);
+  void QueueInMulti(ConnContext& conn, CmdArgs args);
+ public:
+  // Runs one command whose keys span `shards` as an implicit transaction: the shards are
+  // locked (ascending order), the command's coordinator runs, the shards are released. This
+  // makes every multi-key command atomic and isolated across shards.
+  void RunAtomically(ConnContext& conn, CmdArgs args, std::vector<int> shards);
+ private:
   void Execute(const CommandSpec* spec, CmdArgs args, CmdCtx& ctx);
   bool ParkIfPaused(ConnContext& conn, const CommandSpec* spec, CmdArgs args);
   void ResumeParked(WorkerState& ws);
@@ -176,6 +194,7 @@ class Service {
   std::vector<const CommandSpec*> all_specs_;
   std::vector<std::unique_ptr<WorkerState>> workers_;
   std::atomic<uint64_t> next_client_id_{0};
+  std::atomic<uint64_t> next_tx_id_{0};
   std::atomic<int64_t> connected_clients_{0};
   std::atomic<bool> shutdown_{false};
   std::mutex pause_mu_;  // serialises Pause/Unpause writers
@@ -206,31 +225,38 @@ void Service::RunOnShards(CmdCtx& ctx, const std::vector<int>& shards,
       local_index = i;
       continue;
     }
-    origin->Send(shards[i], [svc, spec, db, src, i, j, fn]() mutable {
-      CmdCtx c;
-      c.svc = svc;
-      c.worker = Worker::Current();
-      c.spec = spec;
-      c.db_index = db;
-      c.now_ms = NowUnixMs();
-      R r = fn(c);
-      c.worker->Send(src, [j, i, r = std::move(r)]() mutable {
-        j->results[i] = std::move(r);
-        if (--j->remaining == 0) {
-          j->then(j->results);
-          delete j;
-        }
+    uint64_t tx = ctx.tx_id;
+    origin->Send(shards[i], [svc, spec, db, src, i, j, fn, tx]() mutable {
+      svc->RunData(tx, [svc, spec, db, src, i, j, fn, tx]() mutable {
+        CmdCtx c;
+        c.svc = svc;
+        c.worker = Worker::Current();
+        c.spec = spec;
+        c.db_index = db;
+        c.now_ms = NowUnixMs();
+        c.tx_id = tx;
+        R r = fn(c);
+        c.worker->Send(src, [j, i, r = std::move(r)]() mutable {
+          j->results[i] = std::move(r);
+          if (--j->remaining == 0) {
+            j->then(j->results);
+            delete j;
+          }
+        });
       });
     });
   }
   if (local_index < shards.size()) {
     CmdCtx c = ctx;
     c.conn = nullptr;
-    j->results[local_index] = fn(c);
-    if (--j->remaining == 0) {
-      j->then(j->results);
-      delete j;
-    }
+    RunData(ctx.tx_id, [c, j, local_index, fn]() mutable {
+      c.now_ms = NowUnixMs();
+      j->results[local_index] = fn(c);
+      if (--j->remaining == 0) {
+        j->then(j->results);
+        delete j;
+      }
+    });
   } else if (shards.empty()) {
     j->then(j->results);
     delete j;

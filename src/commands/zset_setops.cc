@@ -319,6 +319,53 @@ KeyData FetchKey(CmdCtx& c, const std::string& key) {
 
 using Fetch = std::shared_ptr<std::vector<std::pair<size_t, KeyData>>>;
 
+// Phase 2 of a cross-shard *STORE: writes the result on the destination's shard and replies.
+void StoreOnShard(const CmdCtx& base, const std::string& dst, const Result& r,
+                  PendingReply* pending) {
+  auto owned = std::make_shared<zset::Elems>();
+  owned->reserve(r.elems.size());
+  for (const auto& [m, s] : r.elems) owned->emplace_back(std::string(m), s);
+  std::shared_ptr<const zset::Elems> res = std::move(owned);
+  size_t max_len = r.max_len;
+  CmdCtx c = zset::NextHop(base);
+  zset::OnKeyShard<int64_t>(
+      c, dst,
+      [dst, res, max_len](CmdCtx& s) {
+        zset::StoreResult(s, dst, *res, max_len);
+        return static_cast<int64_t>(res->size());
+      },
+      [pending](int64_t& n) { pending->Finish([n](ReplyBuilder& rb) { rb.Integer(n); }); });
+}
+
+// Back on the coordinator with every source's copy: check, compute, reply or store.
+void FinishSetOp(const CmdCtx& base, std::shared_ptr<const SetOpArgs> args,
+                 const std::vector<std::string>& names, const std::string& dst,
+                 std::vector<Fetch>& parts, PendingReply* pending) {
+  const SetOpArgs& a = *args;
+  std::vector<KeyData> data(static_cast<size_t>(a.numkeys));
+  for (Fetch& f : parts) {
+    for (auto& [idx, d] : *f) data[idx] = std::move(d);
+  }
+  for (const KeyData& d : data) {
+    if (d.status == KeyData::kWrongType) {
+      return pending->Finish([](ReplyBuilder& rb) { rb.Error(err::kWrongType); });
+    }
+  }
+  if (!a.option_error.empty()) {
+    return pending->Finish([args](ReplyBuilder& rb) { rb.Error(args->option_error); });
+  }
+  std::vector<Source> src(data.size());
+  for (size_t i = 0; i < src.size(); ++i) {
+    if (data[i].status != KeyData::kMissing) src[i].d = &data[i];
+    src[i].key = names[i];  // the same name is the same source (Redis compares objects)
+  }
+  Result r;
+  Compute(a, src, &r);
+  if (a.store) return StoreOnShard(base, dst, r, pending);
+  // Finish writes the reply before returning, while `r`'s views are valid.
+  pending->Finish([&a, &r](ReplyBuilder& rb) { ReplyResult(rb, a, r); });
+}
+
 void MultiSetOp(CmdArgs args, CmdCtx& ctx, SetOpArgs a) {
   if (std::string e = ParseNumKeys(args, ctx, &a); !e.empty()) {
     return ctx.conn->Reply().Error(e);
@@ -326,19 +373,17 @@ void MultiSetOp(CmdArgs args, CmdCtx& ctx, SetOpArgs a) {
   ParseOptions(args, &a);
   Engine& eng = ctx.svc->engine();
   auto per_shard = std::make_shared<std::vector<KeyList>>(eng.size());
+  auto names = std::make_shared<std::vector<std::string>>();
   for (size_t i = 0; i < static_cast<size_t>(a.numkeys); ++i) {
     std::string_view key = args[a.first_key + i];
     (*per_shard)[eng.ShardOf(key)].emplace_back(i, std::string(key));
+    names->emplace_back(key);
   }
   std::vector<int> shards;
   for (int s = 0; s < eng.size(); ++s) {
     if (!(*per_shard)[s].empty()) shards.push_back(s);
   }
-  std::shared_ptr<const std::vector<KeyList>> keys = per_shard;
-  auto names = std::make_shared<std::vector<std::string>>();
-  for (size_t i = 0; i < static_cast<size_t>(a.numkeys); ++i) {
-    names->emplace_back(args[a.first_key + i]);
-  }
+  std::shared_ptr<const std::vector<KeyList>> keys = std::move(per_shard);
   auto shared_args = std::make_shared<const SetOpArgs>(std::move(a));
   std::string dst = shared_args->store ? std::string(args[1]) : std::string();
   auto* pending = new PendingReply(ctx.conn, /*barrier=*/shared_args->store);
@@ -353,44 +398,7 @@ void MultiSetOp(CmdArgs args, CmdCtx& ctx, SetOpArgs a) {
         return out;
       },
       [base, shared_args, names, dst, pending](std::vector<Fetch>& parts) {
-        const SetOpArgs& a = *shared_args;
-        auto data = std::make_shared<std::vector<KeyData>>(static_cast<size_t>(a.numkeys));
-        for (Fetch& f : parts) {
-          for (auto& [idx, d] : *f) (*data)[idx] = std::move(d);
-        }
-        for (const KeyData& d : *data) {
-          if (d.status == KeyData::kWrongType) {
-            return pending->Finish([](ReplyBuilder& rb) { rb.Error(err::kWrongType); });
-          }
-        }
-        if (!a.option_error.empty()) {
-          return pending->Finish(
-              [shared_args](ReplyBuilder& rb) { rb.Error(shared_args->option_error); });
-        }
-        std::vector<Source> src(data->size());
-        for (size_t i = 0; i < src.size(); ++i) {
-          if ((*data)[i].status != KeyData::kMissing) src[i].d = &(*data)[i];
-          src[i].key = (*names)[i];  // same name, same source (Redis compares objects)
-        }
-        Result r;
-        Compute(a, src, &r);
-        if (!a.store) {
-          // Finish writes the reply before returning: the borrowed views stay valid.
-          return pending->Finish([&a, &r](ReplyBuilder& rb) { ReplyResult(rb, a, r); });
-        }
-        auto owned = std::make_shared<zset::Elems>();
-        owned->reserve(r.elems.size());
-        for (const auto& [m, s] : r.elems) owned->emplace_back(std::string(m), s);
-        size_t max_len = r.max_len;
-        CmdCtx c = zset::NextHop(base);
-        std::shared_ptr<const zset::Elems> res = owned;
-        zset::OnKeyShard<int64_t>(
-            c, dst,
-            [dst, res, max_len](CmdCtx& s) {
-              zset::StoreResult(s, dst, *res, max_len);
-              return static_cast<int64_t>(res->size());
-            },
-            [pending](int64_t& n) { pending->Finish([n](ReplyBuilder& rb) { rb.Integer(n); }); });
+        FinishSetOp(base, shared_args, *names, dst, parts, pending);
       });
 }
 

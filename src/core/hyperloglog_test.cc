@@ -137,5 +137,7 @@ TEST(HyperLogLog, DecodeSparse) {
   EXPECT_EQ(DecodeSparse(CreateEmpty()), "Z:16384");
 }
 
+TEST(HyperLogLog, SelfTestPasses) { EXPECT_EQ(SelfTest(kDefaultSparseMaxBytes, 42), ""); }
+
 }  // namespace
 }  // namespace kora::hll

@@ -1,7 +1,9 @@
-// One element of a large sorted set: a heap block [score: 8 bytes][varint length][member bytes].
+// One element of a large sorted set: a heap block
+//   [next: 8 bytes][score: 8 bytes][varint length][member bytes]
+// where `next` chains the entry in the member index (a Dict).
 //
-// Entries are created by ZEntry::Make, freed by ZEntry::Free, and owned by the sorted set's
-// member index (ZIndex); the order tree (ZTree) only points at them. The ordering is Redis's:
+// Entries are created by ZEntry::Make and freed by ZEntry::Free (or `delete`, which the Dict
+// uses); the member index owns them and the order tree (ZTree) only points at them. The ordering is Redis's:
 // by score, then by member bytes (memcmp, shorter first on a common prefix).
 #pragma once
 
@@ -16,16 +18,18 @@
 namespace kora {
 
 struct ZEntry {
+  ZEntry* next;
   double score;
   // Followed by the varint length and the member bytes.
 
   static ZEntry* Make(std::string_view member, double score) {
-    size_t n = sizeof(double) + VarintLen(member.size()) + member.size();
+    size_t n = sizeof(ZEntry) + VarintLen(member.size()) + member.size();
     void* p = std::malloc(n);
     if (p == nullptr) throw std::bad_alloc();
     ZEntry* e = static_cast<ZEntry*>(p);
+    e->next = nullptr;
     e->score = score;
-    char* d = reinterpret_cast<char*>(e) + sizeof(double);
+    char* d = reinterpret_cast<char*>(e) + sizeof(ZEntry);
     uint64_t v = member.size();
     while (v >= 0x80) {
       *d++ = static_cast<char>(v | 0x80);
@@ -36,11 +40,14 @@ struct ZEntry {
     return e;
   }
   static void Free(ZEntry* e) { std::free(e); }
+  // The Dict frees its nodes with `delete`.
+  static void operator delete(void* p) { std::free(p); }
   // Bytes the allocator holds for the entry (usable size plus the chunk header).
   size_t AllocatedBytes() const { return malloc_usable_size(const_cast<ZEntry*>(this)) + 8; }
 
+  std::string_view Key() const { return member(); }
   std::string_view member() const {
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(this) + sizeof(double);
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(this) + sizeof(ZEntry);
     uint64_t len = 0;
     int shift = 0;
     uint8_t b;

@@ -1,5 +1,6 @@
 #include "core/zset_object.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace kora {
@@ -54,7 +55,6 @@ std::unique_ptr<ZSetObject> ZSetObject::Create(size_t size_hint, size_t max_len,
   auto z = std::make_unique<ZSetObject>();
   if (size_hint > lim.max_entries || max_len > lim.max_value || lim.max_entries == 0) {
     z->big_ = std::make_unique<Big>();
-    if (size_hint > 0) z->big_->index.Reserve(size_hint);
   }
   return z;
 }
@@ -66,7 +66,6 @@ std::unique_ptr<CollectionObject> ZSetObject::Clone() const {
     return z;
   }
   z->big_ = std::make_unique<Big>();
-  z->big_->index.Reserve(size());
   for (ZTree::Pos p = big_->tree.First(); p.valid(); p.Next()) {
     z->BigInsert(p.entry()->member(), p.entry()->score);
   }
@@ -76,7 +75,8 @@ std::unique_ptr<CollectionObject> ZSetObject::Clone() const {
 size_t ZSetObject::MemoryUsage() const {
   size_t n = sizeof(*this);
   if (!big_) return n + pack_.AllocatedBytes();
-  return n + sizeof(Big) + big_->index.SlotBytes() + big_->tree.NodeBytes() + big_->entry_bytes;
+  return n + sizeof(Big) + big_->index.bucket_count() * sizeof(ZEntry*) +
+         big_->tree.NodeBytes() + big_->entry_bytes;
 }
 
 void ZSetObject::BigInsert(std::string_view member, double score) {
@@ -95,7 +95,6 @@ void ZSetObject::BigUpdate(ZEntry* e, double score) {
 void ZSetObject::ConvertToSkiplist() {
   if (big_) return;
   auto big = std::make_unique<Big>();
-  big->index.Reserve(pack_.count());
   big_ = std::move(big);
   for (size_t off = 0; off < pack_.End(); off = pack_.Next(off)) {
     BigInsert(pack_.Member(off), pack_.Score(off));
@@ -181,9 +180,10 @@ bool ZSetObject::Remove(std::string_view member) {
   ZEntry* e = big_->index.Find(member);
   if (e == nullptr) return false;
   big_->tree.Erase(e->score, e->member());
-  big_->index.Remove(member);
+  big_->index.Unlink(member);
   big_->entry_bytes -= e->AllocatedBytes();
   ZEntry::Free(e);
+  big_->index.MaybeShrink();
   return true;
 }
 
@@ -282,10 +282,13 @@ void ZSetObject::EraseRanks(size_t start, size_t count) {
   }
   Big* b = big_.get();
   b->tree.EraseRange(start, count, [b](ZEntry* e) {
-    b->index.Remove(e->member());
+    b->index.Unlink(e->member());
     b->entry_bytes -= e->AllocatedBytes();
     ZEntry::Free(e);
   });
+  // Shrink the index with work proportional to the removal's.
+  b->index.MaybeShrink();
+  b->index.RehashSteps(static_cast<int>(std::min<size_t>(count, 1 << 20)));
 }
 
 void ZSetObject::AppendSorted(std::string_view member, double score, const ZLimits& lim) {

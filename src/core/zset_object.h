@@ -1,9 +1,10 @@
 // The value of a sorted-set key, in Redis 7.0's two encodings (OBJECT ENCODING):
 //  - "listpack": a ZPack, one sorted byte buffer, while the set has at most
 //    zset-max-listpack-entries members of at most zset-max-listpack-value bytes;
-//  - "skiplist": heap entries indexed by member (ZIndex, an open-addressing hash table) and
-//    ordered by (score, member) in an order-statistics B+tree (ZTree). Rank, select-by-rank
-//    and range bounds are O(log n); walking m elements is O(m). The name is Redis's.
+//  - "skiplist": heap entries indexed by member (a Dict: chained, rehashed incrementally,
+//    scanned with Redis's cursor guarantee) and ordered by (score, member) in an
+//    order-statistics B+tree (ZTree). Rank, select-by-rank and range bounds are O(log n);
+//    walking m elements is O(m). The name is Redis's.
 // The conversion is one-way, as in Redis. Every operation below works on both encodings; ranks
 // are 0-based in ascending order. Scores are never NaN. Owned by its key's entry on one shard;
 // not thread-safe.
@@ -17,7 +18,8 @@
 #include <utility>
 
 #include "core/value.h"
-#include "core/zset_index.h"
+#include "core/dict.h"
+#include "core/zset_entry.h"
 #include "core/zset_pack.h"
 #include "core/zset_tree.h"
 
@@ -131,10 +133,20 @@ class ZSetObject final : public CollectionObject {
   void AppendSorted(std::string_view member, double score, const ZLimits& lim);
   void ConvertToSkiplist();
 
-  // ZSCAN step over the skiplist encoding (see ZIndex::Scan); fn(member, score).
+  // ZSCAN step over the skiplist encoding, as Redis's scanGenericCommand walks a dict: buckets
+  // until `count` elements were emitted (at most 10 * count buckets); fn(member, score).
+  // Returns the next cursor, 0 at the end.
   template <class Fn>
   uint64_t Scan(uint64_t cursor, size_t count, Fn&& fn) const {
-    return big_->index.Scan(cursor, count, [&](const ZEntry* e) { fn(e->member(), e->score); });
+    size_t emitted = 0;
+    size_t budget = count * 10;
+    do {
+      cursor = big_->index.Scan(cursor, [&](ZEntry* e) {
+        fn(e->member(), e->score);
+        ++emitted;
+      });
+    } while (cursor != 0 && budget-- > 0 && emitted < count);
+    return cursor;
   }
 
   // Checks the internal invariants (tests).
@@ -142,7 +154,7 @@ class ZSetObject final : public CollectionObject {
 
  private:
   struct Big {
-    ZIndex index;  // owns the entries
+    mutable Dict<ZEntry> index;  // owns the entries; lookups advance its rehashing
     ZTree tree;
     size_t entry_bytes = 0;
   };

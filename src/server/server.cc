@@ -16,71 +16,9 @@
 #include "base/logging.h"
 #include "commands/families.h"
 #include "server/connection.h"
+#include "server/listener.h"
 
 namespace kora {
-
-std::string SockAddrText(const sockaddr_storage& ss) {
-  char host[INET6_ADDRSTRLEN] = "?";
-  int port = 0;
-  if (ss.ss_family == AF_INET) {
-    auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-    port = ntohs(a->sin_port);
-  } else if (ss.ss_family == AF_INET6) {
-    auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
-    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-    port = ntohs(a->sin6_port);
-    return std::string(host) + ":" + std::to_string(port);
-  }
-  return std::string(host) + ":" + std::to_string(port);
-}
-
-// Accepts connections on one listening socket for one worker.
-class Listener : public IoHandler {
- public:
-  Listener(Service* svc, Worker* w, int fd, bool unix_socket, std::string unix_path)
-      : svc_(svc), worker_(w), fd_(fd), unix_(unix_socket), unix_path_(std::move(unix_path)) {}
-
-  void OnIo(uint32_t) override {
-    for (int i = 0; i < 64; ++i) {
-      sockaddr_storage ss{};
-      socklen_t len = sizeof(ss);
-      int cfd = accept4(fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (cfd < 0) return;  // EAGAIN, or another worker took it (unix socket)
-      int64_t maxclients = svc_->config().IntValue("maxclients");
-      if (svc_->connected_clients().load() >= maxclients) {
-        static const char kMsg[] = "-ERR max number of clients reached\r\n";
-        ssize_t r = ::send(cfd, kMsg, sizeof(kMsg) - 1, MSG_NOSIGNAL);
-        (void)r;
-        ::close(cfd);
-        ++svc_->local().rejected_connections;
-        continue;
-      }
-      std::string peer, local;
-      if (unix_) {
-        peer = "/unixsocket:0";
-        local = unix_path_ + ":0";
-      } else {
-        int one = 1;
-        setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        peer = SockAddrText(ss);
-        sockaddr_storage ls{};
-        socklen_t llen = sizeof(ls);
-        getsockname(cfd, reinterpret_cast<sockaddr*>(&ls), &llen);
-        local = SockAddrText(ls);
-      }
-      auto* c = new Connection(svc_, worker_, cfd, std::move(peer), std::move(local), unix_);
-      c->Start();
-    }
-  }
-
- private:
-  Service* svc_;
-  Worker* worker_;
-  int fd_;
-  bool unix_;
-  std::string unix_path_;
-};
 
 // Copies start-up settings into the runtime configuration (CONFIG GET shows them).
 void ApplyServerConfig(Service& svc, const ServerConfig& cfg) {

@@ -125,6 +125,8 @@ void Worker::RunBatchEnd() {
 
 void Worker::Run() {
   tl_worker = this;
+  const int64_t idle_poll_us = engine_->opts_.idle_poll_us;
+  int64_t last_work_us = 0;
   while (!engine_->stop_.load(std::memory_order_acquire)) {
     bool work = DrainInboxes();
     if (!next_iteration_.empty()) {
@@ -139,6 +141,10 @@ void Worker::Run() {
     if (work || !local_tasks_.empty()) timeout = 0;
     if (!next_iteration_.empty() && timeout > 1) timeout = 1;
     if (congested_ && timeout > 1) timeout = 1;
+    if (idle_poll_us > 0) {
+      if (work) last_work_us = now;
+      if (timeout != 0 && now - last_work_us < idle_poll_us) timeout = 0;  // keep polling
+    }
     if (timeout > 0) {
       sleeping_.store(true, std::memory_order_seq_cst);
       std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -147,7 +153,7 @@ void Worker::Run() {
         timeout = 0;
       }
     }
-    loop_.Poll(timeout);
+    if (loop_.Poll(timeout) > 0 && idle_poll_us > 0) last_work_us = MonotonicUs();
     sleeping_.store(false, std::memory_order_relaxed);
     RunBatchEnd();
     FlushOutboxes();

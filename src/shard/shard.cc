@@ -9,6 +9,7 @@ Shard::Shard(int id) : id_(id), rng_(0x5eed0000ULL + id) {
 }
 
 void Shard::Cron(int64_t budget_us) {
+  if (cron_paused_) return;
   int64_t deadline = MonotonicUs() + budget_us;
   int64_t now_ms = NowUnixMs();
   for (int i = 0; i < kNumDatabases; ++i) {

@@ -33,6 +33,9 @@ class Shard {
   // Total expired keys (lazy and active) across databases.
   uint64_t expired_keys() const;
   void SwapDb(int a, int b) { std::swap(dbs_[a], dbs_[b]); }
+  // While a transaction holds this shard, the background cycle leaves its data alone.
+  void set_cron_paused(bool paused) { cron_paused_ = paused; }
+  bool cron_paused() const { return cron_paused_; }
 
  private:
   int id_;
@@ -40,6 +43,7 @@ class Shard {
   std::mt19937_64 rng_;
   ShardStats stats_;
   int expire_db_cursor_ = 0;
+  bool cron_paused_ = false;
 };
 
 }  // namespace kora

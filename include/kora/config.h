@@ -1,0 +1,44 @@
+// kora::Config: the settings of an embedded Database (kora::Database::Open).
+//
+// The in-process counterparts of kora-server's flags (SPEC §2). Settings that only make sense
+// for a process (bind address, port, unix socket, config file) are not here: an application
+// opens listeners with Database::StartListener instead.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace kora {
+
+struct Config {
+  // Shard threads; each owns a slice of the keyspace. 0 = hardware threads.
+  int shard_count = 0;
+  // Persistence directory; empty = in memory. Persistence is not available yet: Open fails
+  // with a non-empty data_dir rather than silently ignoring it.
+  std::string data_dir;
+
+  // requirepass for clients of the RESP listeners (StartListener). Calls through the API are
+  // always authenticated.
+  std::string password;
+  // Connection limit of the RESP listeners.
+  int64_t maxclients = 10000;
+  // Accepted and visible in CONFIG GET; not enforced yet (as in kora-server).
+  int64_t maxmemory = 0;
+  std::string maxmemory_policy = "noeviction";
+  // Background cycles per second on each shard (active expiry), like Redis's hz.
+  int hz = 10;
+  // Process-wide log level for Kora's messages (trace debug info warn error off); empty =
+  // leave it as it is. Logging is the one process-wide setting.
+  std::string log_level;
+  // How long (microseconds) an idle shard thread keeps polling for work before it sleeps.
+  // Polling makes a call from an application thread sub-microsecond when calls come back to
+  // back; 0 = always sleep (lowest CPU use, a few microseconds per call more).
+  int idle_poll_us = 50;
+  // Any other runtime parameter, as CONFIG SET would take it, e.g.
+  // {"list-max-listpack-size", "64"}. Applied before the shards start; a bad one fails Open.
+  std::vector<std::pair<std::string, std::string>> params;
+};
+
+}  // namespace kora

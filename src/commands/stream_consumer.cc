@@ -1,0 +1,517 @@
+// Stream consumer groups: XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM (Redis 7.0 semantics,
+// including its lazy creation of consumers by XCLAIM/XAUTOCLAIM).
+#include "base/strutil.h"
+#include "commands/family_util.h"
+#include "commands/server_family.h"
+#include "commands/service.h"
+#include "commands/stream_util.h"
+
+namespace kora {
+
+namespace {
+
+// Redis formats names into errors with %s: they end at a NUL byte.
+std::string CStr(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
+
+std::string NoKeyOrGroup(CmdArgs args) {
+  return "NOGROUP No such key '" + CStr(args[1]) + "' or consumer group '" + CStr(args[2]) + "'";
+}
+
+// ---- XGROUP
+
+void CmdXGroupHelp(CmdArgs args, CmdCtx& ctx) {
+  ReplyHelp(ctx, "XGROUP",
+            {"CREATE <key> <groupname> <id|$> [option]",
+             "    Create a new consumer group. Options are:", "    * MKSTREAM",
+             "      Create the empty stream if it does not exist.", "    * ENTRIESREAD entries_read",
+             "      Set the group's entries_read counter (internal use).",
+             "CREATECONSUMER <key> <groupname> <consumer>",
+             "    Create a new consumer in the specified group.",
+             "DELCONSUMER <key> <groupname> <consumer>", "    Remove the specified consumer.",
+             "DESTROY <key> <groupname>", "    Remove the specified group.",
+             "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+             "    Set the current group ID and entries_read counter."});
+}
+
+// Redis's xgroupCommand for every subcommand but HELP.
+void CmdXGroup(CmdArgs args, CmdCtx& ctx) {
+  std::string_view opt = args[1];
+  size_t argc = args.size();
+  bool create = EqualsIgnoreCase(opt, "create");
+  bool setid = EqualsIgnoreCase(opt, "setid");
+  bool mkstream = false;
+  int64_t entries_read = StreamGroup::kInvalidEntriesRead;
+  for (size_t i = 5; i < argc;) {
+    if (create && EqualsIgnoreCase(args[i], "mkstream")) {
+      mkstream = true;
+      ++i;
+    } else if ((create || setid) && EqualsIgnoreCase(args[i], "entriesread") && i + 1 < argc) {
+      if (!ParseLongLongOrReply(ctx, args[i + 1], &entries_read)) return;
+      if (entries_read < 0 && entries_read != StreamGroup::kInvalidEntriesRead) {
+        ctx.rb->Error("ERR value for ENTRIESREAD must be positive or -1");
+        return;
+      }
+      i += 2;
+    } else {
+      ReplySubcommandSyntaxError(ctx, args);
+      return;
+    }
+  }
+  std::string_view key = args[2], name = args[3];
+  bool wrong;
+  StreamObject* s = FindStream(ctx, key, /*count_stats=*/false, &wrong);
+  if (wrong) return;
+  StreamGroup* g = nullptr;
+  if (!mkstream) {
+    if (s == nullptr) {
+      ctx.rb->Error("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE "
+                    "you may want to use the MKSTREAM option to create an empty stream "
+                    "automatically.");
+      return;
+    }
+    g = s->FindGroup(name);
+    if (g == nullptr && !create && !EqualsIgnoreCase(opt, "destroy")) {
+      ctx.rb->Error("NOGROUP No such consumer group '" + CStr(name) + "' for key name '" +
+                    CStr(key) + "'");
+      return;
+    }
+  }
+
+  if (create && argc >= 5 && argc <= 8) {
+    StreamId id;
+    if (args[4] == "$") {
+      if (s) id = s->last_id();
+    } else if (!ParseStreamId(args[4], &id, 0, /*strict=*/true)) {
+      ctx.rb->Error(stream_err::kInvalidId);
+      return;
+    }
+    if (s == nullptr) {
+      s = ctx.db().Insert(key, Value::Collection(std::make_unique<StreamObject>()))
+              ->value.As<StreamObject>();
+    }
+    if (s->CreateGroup(name, id, entries_read)) {
+      ctx.rb->Ok();
+    } else {
+      ctx.rb->Error("BUSYGROUP Consumer Group name already exists");
+    }
+  } else if (setid && (argc == 5 || argc == 7)) {
+    StreamId id;
+    if (args[4] == "$") {
+      id = s->last_id();
+    } else if (!ParseStreamId(args[4], &id, 0, /*strict=*/false)) {
+      ctx.rb->Error(stream_err::kInvalidId);
+      return;
+    }
+    g->last_id = id;
+    g->entries_read = entries_read;
+    ctx.rb->Ok();
+  } else if (EqualsIgnoreCase(opt, "destroy") && argc == 4) {
+    if (g) {
+      s->DestroyGroup(name);
+      ctx.rb->Integer(1);
+      NotifyStreamAdd(ctx, key);  // blocked XREADGROUP clients get NOGROUP
+    } else {
+      ctx.rb->Integer(0);
+    }
+  } else if (EqualsIgnoreCase(opt, "createconsumer") && argc == 5) {
+    ctx.rb->Integer(g->CreateConsumer(args[4], ctx.now_ms) ? 1 : 0);
+  } else if (EqualsIgnoreCase(opt, "delconsumer") && argc == 5) {
+    StreamConsumer* c = g->FindConsumer(args[4]);
+    ctx.rb->Integer(c ? static_cast<int64_t>(g->DeleteConsumer(c)) : 0);
+  } else {
+    ReplySubcommandSyntaxError(ctx, args);
+  }
+}
+
+// ---- XACK
+
+void CmdXAck(CmdArgs args, CmdCtx& ctx) {
+  bool wrong;
+  StreamObject* s = FindStream(ctx, args[1], /*count_stats=*/true, &wrong);
+  if (wrong) return;
+  StreamGroup* g = s ? s->FindGroup(args[2]) : nullptr;
+  if (g == nullptr) {
+    ctx.rb->Integer(0);
+    return;
+  }
+  std::vector<StreamId> ids(args.size() - 3);
+  for (size_t j = 3; j < args.size(); ++j) {
+    if (!ParseStreamId(args[j], &ids[j - 3], 0, /*strict=*/true)) {
+      ctx.rb->Error(stream_err::kInvalidId);
+      return;
+    }
+  }
+  int64_t acked = 0;
+  for (StreamId id : ids) {
+    auto it = g->pel.find(id);
+    if (it == g->pel.end()) continue;
+    it->second.consumer->pel.erase(id);
+    g->pel.erase(it);
+    ++acked;
+  }
+  ctx.rb->Integer(acked);
+}
+
+// ---- XPENDING
+
+void PendingSummary(CmdCtx& ctx, const StreamGroup& g) {
+  ReplyBuilder& rb = *ctx.rb;
+  rb.ArrayHeader(4);
+  rb.Integer(static_cast<int64_t>(g.pel.size()));
+  if (g.pel.empty()) {
+    rb.Null();
+    rb.Null();
+    rb.NullArray();
+    return;
+  }
+  ReplyStreamId(rb, g.pel.begin()->first);
+  ReplyStreamId(rb, g.pel.rbegin()->first);
+  size_t n = 0;
+  for (const auto& kv : g.consumers) n += !kv.second->pel.empty();
+  rb.ArrayHeader(static_cast<int64_t>(n));
+  for (const auto& [name, c] : g.consumers) {
+    if (c->pel.empty()) continue;
+    rb.ArrayHeader(2);
+    rb.Bulk(name);
+    rb.Bulk(std::to_string(c->pel.size()));
+  }
+}
+
+void CmdXPending(CmdArgs args, CmdCtx& ctx) {
+  size_t argc = args.size();
+  bool justinfo = argc == 3;
+  if (argc != 3 && (argc < 6 || argc > 9)) {
+    ctx.rb->Error(err::kSyntax);
+    return;
+  }
+  StreamId start, end;
+  int64_t count = 0, minidle = 0;
+  std::string_view consumer_name;
+  bool by_consumer = false;
+  if (argc >= 6) {
+    size_t startidx = 3;
+    if (EqualsIgnoreCase(args[3], "idle")) {
+      if (!ParseLongLongOrReply(ctx, args[4], &minidle)) return;
+      if (argc < 8) {
+        ctx.rb->Error(err::kSyntax);
+        return;
+      }
+      startidx += 2;
+    }
+    if (!ParseLongLongOrReply(ctx, args[startidx + 2], &count)) return;
+    if (count < 0) count = 0;
+    bool startex, endex;
+    if (!ParseIntervalId(args[startidx], &start, &startex, 0)) {
+      ctx.rb->Error(stream_err::kInvalidId);
+      return;
+    }
+    if (startex && !start.Incr()) {
+      ctx.rb->Error(stream_err::kStartInterval);
+      return;
+    }
+    if (!ParseIntervalId(args[startidx + 1], &end, &endex, UINT64_MAX)) {
+      ctx.rb->Error(stream_err::kInvalidId);
+      return;
+    }
+    if (endex && !end.Decr()) {
+      ctx.rb->Error(stream_err::kEndInterval);
+      return;
+    }
+    if (startidx + 3 < argc) {
+      consumer_name = args[startidx + 3];
+      by_consumer = true;
+    }
+  }
+  bool wrong;
+  StreamObject* s = FindStream(ctx, args[1], /*count_stats=*/true, &wrong);
+  if (wrong) return;
+  StreamGroup* g = s ? s->FindGroup(args[2]) : nullptr;
+  if (g == nullptr) {
+    ctx.rb->Error(NoKeyOrGroup(args));
+    return;
+  }
+  if (justinfo) {
+    PendingSummary(ctx, *g);
+    return;
+  }
+  StreamConsumer* c = nullptr;
+  if (by_consumer) {
+    c = g->FindConsumer(consumer_name);
+    if (c == nullptr) {
+      ctx.rb->EmptyArray();
+      return;
+    }
+  }
+  std::string body;
+  ReplyBuilder b(&body, ctx.rb->resp());
+  int64_t n = 0;
+  auto emit = [&](StreamId id) {
+    if (id > end) return false;
+    const StreamNack& nack = g->pel.find(id)->second;
+    int64_t idle = ctx.now_ms - nack.delivery_time;
+    if (minidle && idle < minidle) return true;
+    ++n;
+    --count;
+    b.ArrayHeader(4);
+    ReplyStreamId(b, id);
+    b.Bulk(nack.consumer->name);
+    b.Integer(idle < 0 ? 0 : idle);
+    b.Integer(static_cast<int64_t>(nack.delivery_count));
+    return true;
+  };
+  if (c) {
+    for (auto it = c->pel.lower_bound(start); count && it != c->pel.end() && emit(*it); ++it) {
+    }
+  } else {
+    for (auto it = g->pel.lower_bound(start); count && it != g->pel.end() && emit(it->first);
+         ++it) {
+    }
+  }
+  ctx.rb->ArrayHeader(n);
+  ctx.rb->Raw(body);
+}
+
+// Moves pending entry `id` to consumer `c` (the NACK's owner may be null after FORCE).
+void TakeOver(StreamNack* nack, StreamConsumer* c, StreamId id) {
+  if (nack->consumer == c) return;
+  if (nack->consumer) nack->consumer->pel.erase(id);
+  c->pel.insert(id);
+  nack->consumer = c;
+}
+
+// Redis's lazy consumer lookup of XCLAIM/XAUTOCLAIM (refreshing its seen time).
+StreamConsumer* ClaimingConsumer(CmdCtx& ctx, StreamGroup* g, std::string_view name) {
+  StreamConsumer* c = g->FindConsumer(name);
+  if (c) {
+    c->seen_time = ctx.now_ms;
+    return c;
+  }
+  return g->CreateConsumer(name, ctx.now_ms);
+}
+
+// ---- XCLAIM
+
+void CmdXClaim(CmdArgs args, CmdCtx& ctx) {
+  bool wrong;
+  StreamObject* s = FindStream(ctx, args[1], /*count_stats=*/true, &wrong);
+  if (wrong) return;
+  StreamGroup* g = s ? s->FindGroup(args[2]) : nullptr;
+  if (g == nullptr) {
+    ctx.rb->Error(NoKeyOrGroup(args));
+    return;
+  }
+  int64_t minidle;
+  if (!ParseLongLongOrReply(ctx, args[4], &minidle,
+                            "ERR Invalid min-idle-time argument for XCLAIM")) {
+    return;
+  }
+  if (minidle < 0) minidle = 0;
+  std::vector<StreamId> ids;
+  size_t j = 5;
+  for (StreamId id; j < args.size() && ParseStreamId(args[j], &id, 0, true); ++j) {
+    ids.push_back(id);
+  }
+  int64_t now = ctx.now_ms;
+  int64_t delivery = -1, retrycount = -1;
+  bool force = false, justid = false;
+  StreamId last_id;
+  for (; j < args.size(); ++j) {
+    bool more = j + 1 < args.size();
+    std::string_view opt = args[j];
+    if (EqualsIgnoreCase(opt, "force")) {
+      force = true;
+    } else if (EqualsIgnoreCase(opt, "justid")) {
+      justid = true;
+    } else if (EqualsIgnoreCase(opt, "idle") && more) {
+      if (!ParseLongLongOrReply(ctx, args[++j], &delivery,
+                                "ERR Invalid IDLE option argument for XCLAIM")) {
+        return;
+      }
+      delivery = static_cast<int64_t>(static_cast<uint64_t>(now) - static_cast<uint64_t>(delivery));
+    } else if (EqualsIgnoreCase(opt, "time") && more) {
+      if (!ParseLongLongOrReply(ctx, args[++j], &delivery,
+                                "ERR Invalid TIME option argument for XCLAIM")) {
+        return;
+      }
+    } else if (EqualsIgnoreCase(opt, "retrycount") && more) {
+      if (!ParseLongLongOrReply(ctx, args[++j], &retrycount,
+                                "ERR Invalid RETRYCOUNT option argument for XCLAIM")) {
+        return;
+      }
+    } else if (EqualsIgnoreCase(opt, "lastid") && more) {
+      if (!ParseStreamId(args[++j], &last_id, 0, /*strict=*/true)) {
+        ctx.rb->Error(stream_err::kInvalidId);
+        return;
+      }
+    } else {
+      ctx.rb->Error("ERR Unrecognized XCLAIM option '" + CStr(opt) + "'");
+      return;
+    }
+  }
+  if (last_id > g->last_id) g->last_id = last_id;
+  // A bogus delivery time (negative or in the future) means now.
+  if (delivery < 0 || delivery > now) delivery = now;
+
+  StreamConsumer* consumer = nullptr;
+  std::string body;
+  ReplyBuilder b(&body, ctx.rb->resp());
+  int64_t n = 0;
+  for (StreamId id : ids) {
+    auto it = g->pel.find(id);
+    if (!s->Exists(id)) {
+      // The entry is gone: so is its pending record.
+      if (it != g->pel.end()) {
+        it->second.consumer->pel.erase(id);
+        g->pel.erase(it);
+      }
+      continue;
+    }
+    if (force && it == g->pel.end()) {
+      StreamNack fresh;
+      fresh.delivery_time = now;
+      it = g->pel.emplace(id, fresh).first;
+    }
+    if (it == g->pel.end()) continue;
+    StreamNack& nack = it->second;
+    if (nack.consumer && minidle && now - nack.delivery_time < minidle) continue;
+    if (consumer == nullptr) consumer = ClaimingConsumer(ctx, g, args[3]);
+    nack.delivery_time = delivery;
+    if (retrycount >= 0) {
+      nack.delivery_count = static_cast<uint64_t>(retrycount);
+    } else if (!justid) {
+      ++nack.delivery_count;
+    }
+    TakeOver(&nack, consumer, id);
+    if (justid) {
+      ReplyStreamId(b, id);
+    } else if (!ReplyEntryById(b, *s, id)) {
+      b.Null();
+    }
+    ++n;
+  }
+  ctx.rb->ArrayHeader(n);
+  ctx.rb->Raw(body);
+}
+
+// ---- XAUTOCLAIM
+
+void CmdXAutoClaim(CmdArgs args, CmdCtx& ctx) {
+  KeyEntry* e = ctx.db().Find(args[1], ctx.now_ms);  // type checked after the arguments
+  ShardStats& st = ctx.shard().stats();
+  e ? ++st.keyspace_hits : ++st.keyspace_misses;
+  int64_t minidle;
+  if (!ParseLongLongOrReply(ctx, args[4], &minidle,
+                            "ERR Invalid min-idle-time argument for XAUTOCLAIM")) {
+    return;
+  }
+  if (minidle < 0) minidle = 0;
+  StreamId start;
+  bool startex;
+  if (!ParseIntervalId(args[5], &start, &startex, 0)) {
+    ctx.rb->Error(stream_err::kInvalidId);
+    return;
+  }
+  if (startex && !start.Incr()) {
+    ctx.rb->Error(stream_err::kStartInterval);
+    return;
+  }
+  int64_t count = 100;
+  bool justid = false;
+  for (size_t j = 6; j < args.size(); ++j) {
+    if (EqualsIgnoreCase(args[j], "count") && j + 1 < args.size()) {
+      constexpr int64_t kMaxCount = INT64_MAX / 16;  // LONG_MAX / sizeof(streamID)
+      if (!ParseInt64(args[j + 1], &count) || count < 1 || count > kMaxCount) {
+        ctx.rb->Error("ERR COUNT must be > 0");
+        return;
+      }
+      ++j;
+    } else if (EqualsIgnoreCase(args[j], "justid")) {
+      justid = true;
+    } else {
+      ctx.rb->Error(err::kSyntax);
+      return;
+    }
+  }
+  if (e && e->value.type() != ValueType::kStream) {
+    ctx.rb->Error(err::kWrongType);
+    return;
+  }
+  StreamObject* s = e ? e->value.As<StreamObject>() : nullptr;
+  StreamGroup* g = s ? s->FindGroup(args[2]) : nullptr;
+  if (g == nullptr) {
+    ctx.rb->Error(NoKeyOrGroup(args));
+    return;
+  }
+  // Redis allocates COUNT stream IDs up front; past the address space that fails.
+  if (count > (int64_t{1} << 47) / 16) {
+    ctx.rb->Error("ERR Insufficient memory, failed allocating transient memory, COUNT too high.");
+    return;
+  }
+  int64_t now = ctx.now_ms;
+  int64_t attempts = count * 10;
+  StreamConsumer* consumer = nullptr;
+  std::vector<StreamId> deleted;
+  std::string body;
+  ReplyBuilder b(&body, ctx.rb->resp());
+  int64_t n = 0;
+  auto it = g->pel.lower_bound(start);
+  while (attempts-- && count && it != g->pel.end()) {
+    StreamId id = it->first;
+    StreamNack& nack = it->second;
+    if (!s->Exists(id)) {
+      nack.consumer->pel.erase(id);
+      it = g->pel.erase(it);
+      deleted.push_back(id);
+      --count;  // deleted IDs count against the reply size
+      continue;
+    }
+    if (minidle && now - nack.delivery_time < minidle) {
+      ++it;
+      continue;
+    }
+    if (consumer == nullptr) consumer = ClaimingConsumer(ctx, g, args[3]);
+    nack.delivery_time = now;
+    if (!justid) ++nack.delivery_count;
+    TakeOver(&nack, consumer, id);
+    if (justid) {
+      ReplyStreamId(b, id);
+    } else {
+      ReplyEntryById(b, *s, id);
+    }
+    ++n;
+    --count;
+    ++it;
+  }
+  ReplyBuilder& rb = *ctx.rb;
+  rb.ArrayHeader(3);
+  ReplyStreamId(rb, it == g->pel.end() ? StreamId{} : it->first);
+  rb.ArrayHeader(n);
+  rb.Raw(body);
+  rb.ArrayHeader(static_cast<int64_t>(deleted.size()));
+  for (StreamId id : deleted) ReplyStreamId(rb, id);
+}
+
+}  // namespace
+
+std::vector<CommandSpec> StreamConsumerCommands() {
+  const uint32_t kW = kCmdWrite;
+  CommandSpec xgroup = Cmd("xgroup", -2, 0, 0, 0, 0, "slow", nullptr);
+  xgroup.subcommands = {
+      Cmd("xgroup|create", -5, kW | kCmdDenyOom, 2, 2, 1, "write stream slow", CmdXGroup),
+      Cmd("xgroup|createconsumer", 5, kW | kCmdDenyOom, 2, 2, 1, "write stream slow",
+          CmdXGroup),
+      Cmd("xgroup|delconsumer", 5, kW, 2, 2, 1, "write stream slow", CmdXGroup),
+      Cmd("xgroup|destroy", 4, kW, 2, 2, 1, "write stream slow", CmdXGroup),
+      Cmd("xgroup|help", 2, kCmdLoading | kCmdStale, 0, 0, 0, "stream slow", CmdXGroupHelp),
+      Cmd("xgroup|setid", -5, kW, 2, 2, 1, "write stream slow", CmdXGroup),
+  };
+  return {
+      std::move(xgroup),
+      Cmd("xack", -4, kW | kCmdFast, 1, 1, 1, "write stream fast", CmdXAck),
+      Cmd("xpending", -3, kCmdReadOnly, 1, 1, 1, "read stream slow", CmdXPending),
+      Cmd("xclaim", -6, kW | kCmdFast, 1, 1, 1, "write stream fast", CmdXClaim),
+      Cmd("xautoclaim", -6, kW | kCmdFast, 1, 1, 1, "write stream fast", CmdXAutoClaim),
+  };
+}
+
+}  // namespace kora

@@ -1,0 +1,252 @@
+// kora::Database: opening, the call path from application threads, Execute, and shutdown.
+#include "kora/database.h"
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "base/logging.h"
+#include "base/strutil.h"
+#include "commands/families.h"
+#include "embed/call.h"
+#include "embed/database_impl.h"
+#include "embed/resp_reader.h"
+#include "server/listener.h"
+
+namespace kora {
+namespace {
+
+constexpr int kMaxShards = 1024;
+constexpr size_t kKeepReplyBuffer = 1 << 20;  // a bigger per-thread buffer is released
+
+// Commands that only make sense across several commands of one connection, which an API call
+// (one command on a fresh connection) cannot be.
+constexpr const char* kRefused[] = {
+    "multi",      "exec",         "discard",      "watch",       "unwatch",  "select",
+    "subscribe",  "psubscribe",   "ssubscribe",   "unsubscribe", "punsubscribe",
+    "sunsubscribe", "monitor",
+};
+
+// The reply buffer of the calling thread, reused across its calls (no allocation per call).
+std::string& ThreadReplyBuffer() {
+  thread_local std::string buf;
+  if (buf.capacity() > kKeepReplyBuffer) std::string().swap(buf);
+  buf.clear();
+  return buf;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Database::Impl>> Database::Impl::Create(const Config& config) {
+  std::unique_ptr<Impl> impl(new Impl());
+  Status st = impl->Init(config);
+  if (!st.ok()) return st;
+  return impl;
+}
+
+Status Database::Impl::Init(const Config& cfg) {
+  if (!cfg.data_dir.empty()) {
+    return Status(StatusCode::kUnavailable,
+                  "persistence is not available yet: Config::data_dir must be empty (got '" +
+                      cfg.data_dir + "'); the database is in memory only");
+  }
+  if (cfg.shard_count < 0 || cfg.shard_count > kMaxShards) {
+    return Status::InvalidArgument("Config::shard_count must be between 0 and " +
+                                   std::to_string(kMaxShards) + " (got " +
+                                   std::to_string(cfg.shard_count) + ")");
+  }
+  if (cfg.hz < 1 || cfg.hz > 500) {
+    return Status::InvalidArgument("Config::hz must be between 1 and 500 (got " +
+                                   std::to_string(cfg.hz) + ")");
+  }
+  if (cfg.idle_poll_us < 0 || cfg.idle_poll_us > 1000000) {
+    return Status::InvalidArgument("Config::idle_poll_us must be between 0 and 1000000");
+  }
+  if (cfg.maxclients < 1) return Status::InvalidArgument("Config::maxclients must be >= 1");
+  LogLevel level;
+  if (!cfg.log_level.empty() && !ParseLogLevel(cfg.log_level, &level)) {
+    return Status::InvalidArgument("Config::log_level must be one of trace debug info warn "
+                                   "error off (got '" + cfg.log_level + "')");
+  }
+
+  EngineOptions eo;
+  eo.workers = cfg.shard_count > 0 ? cfg.shard_count
+                                   : static_cast<int>(std::thread::hardware_concurrency());
+  if (eo.workers < 1) eo.workers = 1;
+  eo.hz = cfg.hz;
+  eo.idle_poll_us = cfg.idle_poll_us;
+  engine_ = std::make_unique<Engine>(eo);
+  ServiceOptions so;
+  so.bind = "";
+  so.port = 0;
+  so.requirepass = cfg.password;
+  so.maxclients = cfg.maxclients;
+  svc_ = std::make_unique<Service>(engine_.get(), so);
+  RegisterAllFamilies(*svc_);
+
+  ConfigStore& c = svc_->config();
+  // Built-in settings first (skipped when this build does not define them), then the
+  // application's own params, which must exist.
+  constexpr size_t kBuiltin = 6;
+  std::vector<std::pair<std::string, std::string>> settings = {
+      {"requirepass", cfg.password},
+      {"maxclients", std::to_string(cfg.maxclients)},
+      {"port", "0"},
+      {"bind", ""},
+      {"maxmemory", std::to_string(cfg.maxmemory)},
+      {"maxmemory-policy", cfg.maxmemory_policy},
+  };
+  for (const auto& kv : cfg.params) settings.push_back(kv);
+  for (size_t i = 0; i < settings.size(); ++i) {
+    const auto& [name, value] = settings[i];
+    bool builtin = i < kBuiltin;
+    if (builtin && !c.Has(name)) continue;  // a parameter this build does not define yet
+    std::string err = c.SetAtStartup(name, value);
+    if (!err.empty()) {
+      return Status::InvalidArgument(builtin ? "Config: " + err : "Config::params: " + err);
+    }
+  }
+  if (!cfg.log_level.empty()) SetLogLevel(level);
+
+  specs_ = Specs{
+      MustFind("set"),      MustFind("setex"),  MustFind("get"),     MustFind("incr"),
+      MustFind("incrby"),   MustFind("decr"),   MustFind("decrby"),  MustFind("mget"),
+      MustFind("mset"),     MustFind("del"),    MustFind("exists"),  MustFind("expire"),
+      MustFind("ttl"),      MustFind("keys"),   MustFind("scan"),    MustFind("hset"),
+      MustFind("hget"),     MustFind("hgetall"), MustFind("hdel"),   MustFind("lpush"),
+      MustFind("rpush"),    MustFind("lpop"),   MustFind("rpop"),    MustFind("lrange"),
+      MustFind("llen"),     MustFind("sadd"),   MustFind("srem"),    MustFind("smembers"),
+      MustFind("sismember"), MustFind("zadd"),  MustFind("zrange"),  MustFind("zscore"),
+      MustFind("zrem"),
+  };
+  refused_.assign(svc_->all_specs().size(), 0);
+  for (const char* name : kRefused) {
+    if (const CommandSpec* s = svc_->Find(name)) refused_[static_cast<size_t>(s->id)] = 1;
+  }
+  client_spec_ = svc_->Find("client");
+  listeners_.resize(static_cast<size_t>(engine_->size()));
+
+  engine_->Start(nullptr);
+  started_ = true;
+  return Status::OK();
+}
+
+// A typed method's command; every family registers these, so a missing one is a build error
+// caught by the tests, and the typed method then answers "unknown command" through Dispatch.
+const CommandSpec* Database::Impl::MustFind(std::string_view name) { return svc_->Find(name); }
+
+Database::Impl::~Impl() {
+  if (started_) {
+    Service* svc = svc_.get();
+    engine_->Stop([this, svc](Worker& w) {
+      for (auto& l : listeners_[static_cast<size_t>(w.id())]) w.loop().Remove(l->fd());
+      // Close this worker's RESP clients (their in-flight replies were delivered by Run()).
+      std::vector<ConnContext*> conns;
+      for (auto& [id, c] : svc->local().conns) conns.push_back(c);
+      for (auto* c : conns) c->Kill();
+    });
+  }
+  for (int fd : listen_fds_) ::close(fd);
+  listeners_.clear();
+  svc_.reset();
+  engine_.reset();
+}
+
+int Database::Impl::WorkerFor(const CommandSpec* spec, CmdArgs args) const {
+  // The shard of the first key, so the common single-key command runs inline there.
+  if (spec != nullptr && spec->first_key > 0 && static_cast<size_t>(spec->first_key) < args.size() &&
+      !(spec->flags & kCmdConn)) {
+    return engine_->ShardOf(args[static_cast<size_t>(spec->first_key)]);
+  }
+  thread_local unsigned next = 0;  // keyless commands: spread over the workers
+  return static_cast<int>(next++ % static_cast<unsigned>(engine_->size()));
+}
+
+Result<std::string_view> Database::Impl::Run(const CommandSpec* spec, CmdArgs args) {
+  Worker* self = Worker::Current();
+  if (self != nullptr && &self->engine() == engine_.get()) {
+    return Status(StatusCode::kBusy, "a kora::Database cannot be called from its own shard thread");
+  }
+  std::string& out = ThreadReplyBuffer();
+  int w = WorkerFor(spec, args);
+  embed::Call call(svc_.get(), spec, args, &out);
+  call.conn.home_worker = w;
+  if (spec != nullptr && (spec->flags & (kCmdConn | kCmdBlocking))) {
+    // Visible to CLIENT ID / CLIENT UNBLOCK / CLIENT INFO; the hot path skips the shared counter.
+    call.conn.id = svc_->NextClientId();
+    call.conn.created_ms = call.conn.last_interaction_ms = NowUnixMs();
+    call.conn.addr = "embedded";
+  }
+  embed::Call* cp = &call;
+  engine_->worker(w).PostExternal([cp] { cp->Run(); });
+  call.conn.Wait();
+  return std::string_view(out);
+}
+
+std::string_view Database::Impl::Refusal(const CommandSpec* spec, CmdArgs args) const {
+  if (spec == nullptr) return {};
+  if (refused_[static_cast<size_t>(spec->id)]) {
+    return "is not available through the embedded API: each call runs as its own connection "
+           "on database 0 (use a RESP listener for connection state)";
+  }
+  if (spec == client_spec_ && args.size() >= 2 && EqualsIgnoreCase(args[1], "reply")) {
+    return "is not available through the embedded API: every call returns its reply";
+  }
+  return {};
+}
+
+Result<Reply> Database::Impl::RunReply(const CommandSpec* spec, CmdArgs args) {
+  Result<std::string_view> bytes = Run(spec, args);
+  if (!bytes.ok()) return bytes.status();
+  Reply r;
+  if (embed::DecodeReply(*bytes, &r) == 0) return embed::Unexpected(*bytes);
+  if (r.is_error()) return embed::ErrorStatus(r.str());
+  return r;
+}
+
+Result<Reply> Database::Impl::Execute(CmdArgs args) {
+  if (args.empty()) return Status::InvalidArgument("Execute: empty command");
+  const CommandSpec* spec = svc_->Find(args[0]);
+  std::string_view why = Refusal(spec, args);
+  if (!why.empty()) {
+    std::string name = ToUpper(args[0]);
+    if (spec == client_spec_) name += " REPLY";
+    return Status::InvalidArgument(name + " " + std::string(why));
+  }
+  return RunReply(spec, args);
+}
+
+// --- Database: construction and the generic entry points ------------------------------------
+
+Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Database::~Database() = default;
+
+Result<std::unique_ptr<Database>> Database::Open(const Config& config) {
+  Result<std::unique_ptr<Impl>> impl = Impl::Create(config);
+  if (!impl.ok()) return impl.status();
+  return std::unique_ptr<Database>(new Database(std::move(impl).value()));
+}
+
+int Database::shard_count() const { return impl_->shard_count(); }
+
+Result<Reply> Database::Execute(std::initializer_list<std::string_view> args) {
+  return impl_->Execute(CmdArgs(args.begin(), args.size()));
+}
+
+Result<Reply> Database::Execute(std::span<const std::string_view> args) {
+  return impl_->Execute(args);
+}
+
+Result<Reply> Database::Execute(const std::vector<std::string>& args) {
+  std::vector<std::string_view> views(args.begin(), args.end());
+  return impl_->Execute(CmdArgs(views.data(), views.size()));
+}
+
+Status Database::StartListener(std::string_view host_port) {
+  return impl_->StartListener(host_port);
+}
+
+int Database::listener_port() const { return impl_->listener_port(); }
+
+}  // namespace kora
