@@ -118,22 +118,29 @@ void BlockingRegistry::Serve(CmdCtx& ctx, std::string_view key) {
     ready_.pop_front();
     CmdCtx c = ctx;
     c.db_index = db;
+    size_t pos = 0;  // waiters before it were skipped as not ready (independent ones)
     while (true) {
       auto it = queues_[db].find(k);
       if (it == queues_[db].end()) break;
-      if (it->second.empty()) {
-        queues_[db].erase(it);
+      Queue& q = it->second;
+      if (pos >= q.size()) {
+        if (q.empty()) queues_[db].erase(it);
         break;
       }
-      BlockTicket* t = it->second.front();
+      BlockTicket* t = q[pos];
+      auto at = q.begin() + static_cast<std::ptrdiff_t>(pos);
       if (t->claimed.load(std::memory_order_acquire)) {
-        it->second.pop_front();
+        q.erase(at);
         --waiting_;
         t->Unref();
         continue;
       }
-      if (!t->ready(c, k)) break;
-      it->second.pop_front();
+      if (!t->ready(c, k)) {
+        if (!t->independent) break;
+        ++pos;
+        continue;
+      }
+      q.erase(at);
       --waiting_;
       ClaimAndServe(c, t, k);
       t->Unref();

@@ -39,6 +39,9 @@ struct BlockTicket {
   // On the key's shard, during the first attempt only: an error that ends the command at once
   // (WRONGTYPE), or empty. Keys are checked in argument order.
   std::function<std::string(CmdCtx&, std::string_view key)> first_error;
+  // Readiness differs from one waiter to the next (stream readers wait for entries past their
+  // own IDs): a waiter that is not ready does not stop the serving of those queued after it.
+  bool independent = false;
   // On the key's shard, after claiming: takes the data and writes the reply into `reply`.
   std::function<void(CmdCtx&, std::string_view key, std::string* reply)> serve;
 

@@ -29,7 +29,7 @@ void CmdKeys(CmdArgs args, CmdCtx& ctx) {
         bool all = pattern == "*";
         c.db().dict().ForEach([&](KeyEntry* e) {
           // Like Redis, expired keys are skipped but not deleted here.
-          if ((all || GlobMatch(pattern, e->key)) && IsLive(e, c.now_ms)) keys.push_back(e->key);
+          if ((all || GlobMatch(pattern, e->key)) && IsLive(e, c.now_ms)) keys.emplace_back(e->Key());
         });
         return keys;
       },
@@ -123,7 +123,7 @@ ScanPage OpScan(CmdCtx& c, uint64_t cursor, const ScanFilter& f, int64_t count,
       ++stats.keyspace_hits;
       if (!EqualsIgnoreCase(f.type, TypeName(e->value.type()))) continue;
     }
-    page.keys.push_back(e->key);
+    page.keys.emplace_back(e->Key());
   }
   return page;
 }

@@ -31,6 +31,7 @@ struct XReadRequest {
   bool noack = false;
   int64_t count = 0;  // 0: no limit
   int64_t block_ms = -1;  // -1: no BLOCK
+  bool deny_blocking = false;  // inside EXEC: BLOCK answers at once, as a timeout
   int resp = 2;
   std::vector<std::string> keys;
   std::vector<IdKind> kinds;
@@ -137,6 +138,7 @@ bool ParseXRead(CmdArgs args, CmdCtx& ctx, bool group_mode, XReadRequest* r) {
     }
   }
   r->resp = ctx.conn->resp;
+  r->deny_blocking = ctx.conn->deny_blocking;
   return true;
 }
 
@@ -261,6 +263,7 @@ const StreamId& BlockedId(const BlockState& st, std::string_view key) {
 
 BlockTicket* MakeTicket(std::shared_ptr<const BlockState> st) {
   auto* t = new BlockTicket;
+  t->independent = true;
   for (const auto& kv : st->ids) t->keys.push_back(kv.first);
   t->ready = [st](CmdCtx& c, std::string_view key) {
     StreamObject* s = PeekStream(c, key);
@@ -331,7 +334,7 @@ void Finish(ReplyBuilder& rb, const XReadRequest& r,
   if (!error.empty()) {
     rb.Error(error);
   } else if (!WriteServed(rb, by_key)) {
-    if (r.block_ms >= 0) {
+    if (r.block_ms >= 0 && !r.deny_blocking) {
       *blocked = true;
     } else {
       rb.NullArray();
@@ -399,7 +402,9 @@ void XReadGeneric(CmdArgs args, CmdCtx& ctx, bool group_mode) {
   int db = ctx.db_index;
   std::shared_ptr<const XReadRequest> r = req;
 
-  if (shards.size() == 1 && shards[0] == ctx.worker->id()) {
+  WorkerState& ws = svc->local();
+  bool locked = ws.tx_lock != 0 && ws.tx_lock != ctx.tx_id;  // inside another client's EXEC
+  if (shards.size() == 1 && shards[0] == ctx.worker->id() && !locked) {
     Results results = SingleShardStep(ctx, *r);
     std::vector<KeyResult*> by_key = ByKey(*r, results);
     bool blocked;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/dict.h"
+#include "core/inline_key.h"
 #include "core/value.h"
 
 namespace kora {
@@ -23,7 +24,7 @@ inline constexpr uint32_t kLruClockMax = (1u << 24) - 1;
 
 struct KeyEntry {
   KeyEntry* next = nullptr;
-  std::string key;
+  InlineKey key;
   Value value;
   int64_t expire_at = 0;      // 0: no deadline
   uint32_t volatile_idx = 0;  // position in DbTable::volatile_ when expire_at != 0

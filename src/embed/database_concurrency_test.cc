@@ -132,7 +132,9 @@ TEST(DatabaseConcurrency, ManyThreadsManyCommandsManyDatabases) {
       ASSERT_EQ(a->Get(k).value(), "a");
       ASSERT_EQ(b->Get(k).value(), "b");
       ASSERT_TRUE(a->Execute({"PING"}).ok());
-      if (i % 50 == 0) ASSERT_TRUE(b->Keys("k" + std::to_string(t) + ":*").ok());
+      if (i % 50 == 0) {
+        ASSERT_TRUE(b->Keys("k" + std::to_string(t) + ":*").ok());
+      }
     }
   });
   EXPECT_EQ(a->Execute({"DBSIZE"}).value().integer(), kThreads * 300);

@@ -2,6 +2,8 @@
 // back as error Statuses with Redis's texts, never as exceptions or aborts.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "kora/database.h"
 
 namespace kora {

@@ -1,6 +1,8 @@
 // The RESP decoder behind Reply and the typed methods, and Reply's rendering.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "embed/resp_reader.h"
 #include "kora/reply.h"
 

@@ -403,7 +403,6 @@ class PipelineTests(Base):
             10, [str(i).encode() for i in range(10)], 2, {b"a": b"1", b"b": b"2"}, 2, 2, 1, 1.5,
             True, [b"1", b"2", None], True, b"hi"])
 
-    @unittest.skip("MULTI/EXEC is issue 4 (not implemented yet)")
     def test_transaction_pipeline(self):
         r = self.r
         pipe = r.pipeline(transaction=True)
