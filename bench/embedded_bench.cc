@@ -13,7 +13,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <shared_mutex>
 #include <string>
@@ -39,6 +41,8 @@ const std::vector<std::string>& Keys() {
 kora::Database& Db() {
   static std::unique_ptr<kora::Database> db = [] {
     kora::Config cfg;  // shard_count 0: one shard per hardware thread
+    if (const char* s = std::getenv("KORA_BENCH_SHARDS")) cfg.shard_count = std::atoi(s);
+    if (const char* s = std::getenv("KORA_BENCH_IDLE_POLL_US")) cfg.idle_poll_us = std::atoi(s);
     auto opened = kora::Database::Open(cfg);
     if (!opened.ok()) std::abort();
     auto d = std::move(opened).value();
@@ -55,7 +59,7 @@ struct LockedMap {
 
   std::optional<std::string> Get(std::string_view k) {
     std::shared_lock lk(mu);
-    auto it = map.find(k);
+    auto it = map.find(absl::string_view(k.data(), k.size()));
     if (it == map.end()) return std::nullopt;
     return it->second;
   }
@@ -178,7 +182,7 @@ void BM_Map_MGet(benchmark::State& state) {
     {
       std::shared_lock lk(m.mu);
       for (auto k : b) {
-        auto it = m.map.find(k);
+        auto it = m.map.find(absl::string_view(k.data(), k.size()));
         out.push_back(it == m.map.end() ? std::nullopt : std::optional<std::string>(it->second));
       }
     }

@@ -26,9 +26,9 @@ int main(int argc, char** argv) {
 
   (void)db->HSet("profile:1", "name", "Augustus");
   (void)db->LPush("queue", {"task-1", "task-2"});
-  for (const std::string& task : db->LRange("queue", 0, -1).value()) {
-    std::cout << "queue: " << task << "\n";
-  }
+  // Keep the Result in a variable: a range-for over a temporary's value() would dangle.
+  kora::Result<std::vector<std::string>> tasks = db->LRange("queue", 0, -1);
+  for (const std::string& task : *tasks) std::cout << "queue: " << task << "\n";
 
   // Any command, with a RESP3-shaped reply.
   (void)db->Execute({"ZADD", "board", "10", "ann", "7", "bob"});

@@ -32,10 +32,12 @@ struct Config {
   // Process-wide log level for Kora's messages (trace debug info warn error off); empty =
   // leave it as it is. Logging is the one process-wide setting.
   std::string log_level;
-  // How long (microseconds) an idle shard thread keeps polling for work before it sleeps.
-  // Polling makes a call from an application thread sub-microsecond when calls come back to
-  // back; 0 = always sleep (lowest CPU use, a few microseconds per call more).
-  int idle_poll_us = 50;
+  // How long (microseconds) a shard thread keeps polling for work after its last call before
+  // it sleeps. Polling makes calls that come back to back sub-microsecond (no wake-up), at the
+  // price of a busy core while calls keep coming. -1 = automatic: 50 when the shards leave a
+  // hardware thread free for the application, else 0 (polling would take the CPU the callers
+  // need). 0 = always sleep.
+  int idle_poll_us = -1;
   // Any other runtime parameter, as CONFIG SET would take it, e.g.
   // {"list-max-listpack-size", "64"}. Applied before the shards start; a bad one fails Open.
   std::vector<std::pair<std::string, std::string>> params;

@@ -49,7 +49,11 @@ bool ClaimAndServe(CmdCtx& ctx, BlockTicket* t, std::string_view key) {
   std::string reply;
   CmdCtx c = ctx;
   c.db_index = t->db_index;
+  Shard& sh = c.worker->shard();
+  bool was = sh.write_mode();
+  sh.set_write_mode(true);
   t->serve(c, key, &reply);
+  sh.set_write_mode(was);
   SendHome(ctx.svc, t, std::move(reply));
   return true;
 }
@@ -156,6 +160,9 @@ void BlockClient(CmdCtx& ctx, BlockTicket* t) {
   t->resp = conn->resp;
   t->db_index = ctx.db_index;
   t->slot = conn->ReserveSlot();
+  // Inside a transaction blocking commands do not block: the first attempt serves or, failing
+  // that, the timeout check answers at once (Redis's CLIENT_DENY_BLOCKING).
+  if (conn->deny_blocking) t->deadline_ms = ctx.now_ms > 0 ? ctx.now_ms : 1;
   conn->Ref();
   conn->SetBarrier(true);
   Engine& eng = ctx.svc->engine();

@@ -70,6 +70,14 @@ class ConnContext {
   // (lets its work into the shards it locked), and "blocking commands do not block".
   uint64_t tx_id = 0;
   bool deny_blocking = false;
+  // WATCHed keys with what they looked like then (present, entry version).
+  struct WatchedKey {
+    int db;
+    std::string key;
+    bool present;
+    uint32_t version;
+  };
+  std::vector<WatchedKey> watched;
 
   bool ReplySuppressed() const { return reply_off || reply_skip; }
 };

@@ -57,6 +57,7 @@ void CmdReset(CmdArgs, CmdCtx& ctx) {
   c.multi_queued = -1;
   c.multi_error = false;
   c.multi_cmds.clear();
+  c.watched.clear();
   c.name.clear();
   c.reply_off = c.reply_skip = c.reply_skip_next = false;
   c.no_evict = false;

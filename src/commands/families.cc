@@ -15,6 +15,8 @@ void RegisterAllFamilies(Service& svc) {
   RegisterZSetFamily(svc);
   RegisterStreamFamily(svc);
   RegisterHllFamily(svc);
+  RegisterSortFamily(svc);
+  RegisterGeoFamily(svc);
 }
 
 }  // namespace kora

@@ -16,6 +16,8 @@ void RegisterSetFamily(Service& svc);
 void RegisterZSetFamily(Service& svc);
 void RegisterStreamFamily(Service& svc);
 void RegisterHllFamily(Service& svc);
+void RegisterSortFamily(Service& svc);
+void RegisterGeoFamily(Service& svc);
 void RegisterServerFamily(Service& svc);
 void RegisterConnectionFamily(Service& svc);
 void RegisterTransactionFamily(Service& svc);

@@ -30,7 +30,11 @@ ListObject* ListAt(CmdCtx& c, std::string_view key) {
 
 // Pushes `v` to `dst` on the current shard; false if dst holds another type.
 bool PushHere(CmdCtx& c, const std::string& dst, const std::string& v, bool to_left) {
+  Shard& sh = c.worker->shard();
+  bool was = sh.write_mode();
+  sh.set_write_mode(true);
   KeyEntry* e = c.db().Find(dst, c.now_ms);
+  sh.set_write_mode(was);
   if (e && e->value.type() != ValueType::kList) return false;
   if (!e) e = c.db().Insert(dst, Value::Collection(std::make_unique<ListObject>()));
   ListObject* l = e->value.As<ListObject>();

@@ -151,7 +151,11 @@ void Service::Execute(const CommandSpec* spec, CmdArgs args, CmdCtx& ctx) {
   int64_t start = MonotonicUs();
   std::string* buf = ctx.rb->buffer();
   size_t before = buf->size();
+  Shard& shard = ctx.worker->shard();
+  bool was_writing = shard.write_mode();
+  shard.set_write_mode((spec->flags & kCmdWrite) != 0);
   spec->handler(args, ctx);
+  shard.set_write_mode(was_writing);
   WorkerState& ws = *workers_[ctx.worker->id()];
   CmdStat& st = ws.cmd_stats[spec->id];
   ++st.calls;

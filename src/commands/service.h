@@ -235,7 +235,11 @@ void Service::RunOnShards(CmdCtx& ctx, const std::vector<int>& shards,
         c.db_index = db;
         c.now_ms = NowUnixMs();
         c.tx_id = tx;
+        Shard& sh = c.worker->shard();
+        bool was = sh.write_mode();
+        sh.set_write_mode(spec && (spec->flags & kCmdWrite));
         R r = fn(c);
+        sh.set_write_mode(was);
         c.worker->Send(src, [j, i, r = std::move(r)]() mutable {
           j->results[i] = std::move(r);
           if (--j->remaining == 0) {
@@ -251,7 +255,11 @@ void Service::RunOnShards(CmdCtx& ctx, const std::vector<int>& shards,
     c.conn = nullptr;
     RunData(ctx.tx_id, [c, j, local_index, fn]() mutable {
       c.now_ms = NowUnixMs();
+      Shard& sh = c.worker->shard();
+      bool was = sh.write_mode();
+      sh.set_write_mode(c.spec && (c.spec->flags & kCmdWrite));
       j->results[local_index] = fn(c);
+      sh.set_write_mode(was);
       if (--j->remaining == 0) {
         j->then(j->results);
         delete j;

@@ -301,7 +301,8 @@ void RegisterStreamFamily(Service& svc) {
       Cmd("xrevrange", -4, kR, 1, 1, 1, "read stream slow", CmdXRevRange),
       Cmd("xsetid", -3, kW | kCmdDenyOom | kCmdFast, 1, 1, 1, "write stream fast", CmdXSetId),
   };
-  for (auto* part : {StreamReadCommands, StreamConsumerCommands, StreamInfoCommands}) {
+  for (auto* part : {StreamReadCommands, StreamConsumerCommands, StreamClaimCommands,
+                     StreamInfoCommands}) {
     for (auto& c : part()) cmds.push_back(std::move(c));
   }
   svc.Register(std::move(cmds));

@@ -10,8 +10,6 @@ namespace kora {
 
 namespace {
 
-std::string CStr(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
-
 // lookupKeyReadOrReply(nokeyerr) + checkType.
 StreamObject* InfoLookup(CmdCtx& ctx, std::string_view key) {
   bool wrong;

@@ -47,8 +47,6 @@ struct KeyResult {
 };
 using Results = std::vector<std::pair<size_t, KeyResult>>;  // by key index, ascending
 
-std::string CStr(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
-
 // Redis's xreadCommand argument parsing. Returns false after replying an error.
 bool ParseXRead(CmdArgs args, CmdCtx& ctx, bool group_mode, XReadRequest* r) {
   r->group_mode = group_mode;
@@ -400,6 +398,8 @@ void XReadGeneric(CmdArgs args, CmdCtx& ctx, bool group_mode) {
   Service* svc = ctx.svc;
   ConnContext* conn = ctx.conn;
   int db = ctx.db_index;
+  const CommandSpec* spec = ctx.spec;
+  uint64_t tx_id = ctx.tx_id;
   std::shared_ptr<const XReadRequest> r = req;
 
   WorkerState& ws = svc->local();
@@ -452,7 +452,9 @@ void XReadGeneric(CmdArgs args, CmdCtx& ctx, bool group_mode) {
         CmdCtx c;
         c.svc = svc;
         c.worker = Worker::Current();
+        c.spec = spec;  // a write: WATCH sees the deliveries
         c.db_index = db;
+        c.tx_id = tx_id;
         c.now_ms = NowUnixMs();
         svc->RunOnShards<Results>(
             c, shards,

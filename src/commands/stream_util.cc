@@ -69,6 +69,12 @@ bool ParseIntervalId(std::string_view s, StreamId* id, bool* exclude, uint64_t m
   return ParseStreamId(s, id, missing_seq, /*strict=*/false);
 }
 
+std::string CStr(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
+
+std::string NoKeyOrGroup(CmdArgs args) {
+  return "NOGROUP No such key '" + CStr(args[1]) + "' or consumer group '" + CStr(args[2]) + "'";
+}
+
 bool ParseLongLongOrReply(CmdCtx& ctx, std::string_view s, int64_t* v, std::string_view msg) {
   if (ParseInt64(s, v)) return true;
   ctx.rb->Error(msg.empty() ? err::kNotInt : msg);

@@ -29,6 +29,11 @@ bool ParseStreamId(std::string_view s, StreamId* id, uint64_t missing_seq, bool 
 // Redis's streamParseIntervalIDOrReply: a "(" prefix makes the bound exclusive (*exclude).
 bool ParseIntervalId(std::string_view s, StreamId* id, bool* exclude, uint64_t missing_seq);
 
+// A key or group name as Redis's "%s" prints it into an error: up to the first NUL byte.
+std::string CStr(std::string_view s);
+// "NOGROUP No such key '<args[1]>' or consumer group '<args[2]>'".
+std::string NoKeyOrGroup(CmdArgs args);
+
 // Redis's getLongLongFromObjectOrReply: false with `msg` (default: not an integer) replied.
 bool ParseLongLongOrReply(CmdCtx& ctx, std::string_view s, int64_t* v,
                           std::string_view msg = {});
@@ -66,6 +71,7 @@ void XReadKeys(CmdArgs args, std::vector<size_t>* out);
 // The command rows of each stream file.
 std::vector<CommandSpec> StreamReadCommands();      // stream_read.cc
 std::vector<CommandSpec> StreamConsumerCommands();  // stream_consumer.cc
+std::vector<CommandSpec> StreamClaimCommands();     // stream_claim.cc
 std::vector<CommandSpec> StreamInfoCommands();      // stream_info.cc
 
 }  // namespace kora

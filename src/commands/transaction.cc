@@ -106,6 +106,8 @@ struct TxRun {
   std::vector<std::string> replies;
   size_t next = 0;
   bool single = false;  // an implicit transaction around one multi-shard command
+  bool aborted = false;  // a WATCHed key changed: EXEC answers a null array
+  std::vector<ConnContext::WatchedKey> watched;
 };
 
 void RunNext(std::shared_ptr<TxRun> r);
@@ -133,6 +135,10 @@ void ReleaseAndFinish(std::shared_ptr<TxRun> r) {
   r->conn->authenticated = r->tx->authenticated;
   bool close_after = r->tx->close_after_, kill = r->tx->kill_;
   r->pending->Finish([&](ReplyBuilder& rb) {
+    if (r->aborted) {
+      rb.NullArray();
+      return;
+    }
     if (!r->single) rb.ArrayHeader(static_cast<int64_t>(r->replies.size()));
     for (const auto& rep : r->replies) rb.Raw(rep);
   });
@@ -162,10 +168,57 @@ void RunNext(std::shared_ptr<TxRun> r) {
   ReleaseAndFinish(r);
 }
 
+struct WatchState {
+  bool present = false;
+  uint32_t version = 0;
+};
+
+// Under the locks: compares every WATCHed key with its snapshot; aborts (null reply) if one
+// changed, was created, deleted or expired.
+void CheckWatchesThenRun(std::shared_ptr<TxRun> r) {
+  if (r->watched.empty()) {
+    RunNext(r);
+    return;
+  }
+  Engine& eng = r->svc->engine();
+  std::vector<int> shards;
+  for (const auto& w : r->watched) shards.push_back(eng.ShardOf(w.key));
+  std::sort(shards.begin(), shards.end());
+  shards.erase(std::unique(shards.begin(), shards.end()), shards.end());
+  auto watched = std::make_shared<const std::vector<ConnContext::WatchedKey>>(r->watched);
+  CmdCtx ctx;
+  ctx.svc = r->svc;
+  ctx.worker = Worker::Current();
+  ctx.tx_id = r->tx_id;
+  ctx.now_ms = NowUnixMs();
+  r->svc->RunOnShards<bool>(
+      ctx, shards,
+      [watched](CmdCtx& c) -> bool {
+        int me = c.worker->id();
+        for (const auto& w : *watched) {
+          if (c.svc->engine().ShardOf(w.key) != me) continue;
+          KeyEntry* e = c.shard().db(w.db).Peek(w.key, c.now_ms);
+          bool present = e != nullptr;
+          if (present != w.present || (present && e->version != w.version)) return false;
+        }
+        return true;
+      },
+      [r](std::vector<bool>& ok) {
+        for (bool b : ok) {
+          if (!b) {
+            r->aborted = true;
+            ReleaseAndFinish(r);
+            return;
+          }
+        }
+        RunNext(r);
+      });
+}
+
 // Locks shards[i..] one at a time, then runs the commands.
 void LockFrom(std::shared_ptr<TxRun> r, size_t i) {
   if (i == r->shards.size()) {
-    RunNext(r);
+    CheckWatchesThenRun(r);
     return;
   }
   Worker* w = Worker::Current();
@@ -203,6 +256,7 @@ void CmdDiscard(CmdArgs, CmdCtx& ctx) {
   c.multi_queued = -1;
   c.multi_error = false;
   c.multi_cmds.clear();
+  c.watched.clear();
   ctx.rb->Ok();
 }
 
@@ -214,6 +268,8 @@ void CmdExec(CmdArgs, CmdCtx& ctx) {
   }
   auto cmds = std::move(c.multi_cmds);
   bool aborted = c.multi_error;
+  auto watched = std::move(c.watched);
+  c.watched.clear();
   c.multi_cmds.clear();
   c.multi_queued = -1;
   c.multi_error = false;
@@ -246,6 +302,7 @@ void CmdExec(CmdArgs, CmdCtx& ctx) {
     ExtractKeys(*spec, CmdArgs(args.data(), args.size()), &keys);
     for (size_t k : keys) shards.push_back(eng.ShardOf(args[k]));
   }
+  for (const auto& w : watched) shards.push_back(eng.ShardOf(w.key));
   std::sort(shards.begin(), shards.end());
   shards.erase(std::unique(shards.begin(), shards.end()), shards.end());
 
@@ -259,7 +316,62 @@ void CmdExec(CmdArgs, CmdCtx& ctx) {
   r->tx->tx_id = r->tx_id;
   r->cmds = std::move(cmds);
   r->shards = std::move(shards);
+  r->watched = std::move(watched);
   LockFrom(r, 0);
+}
+
+void CmdWatch(CmdArgs args, CmdCtx& ctx) {
+  ConnContext& c = *ctx.conn;
+  if (c.multi_queued >= 0) {
+    ctx.rb->Error("ERR WATCH inside MULTI is not allowed");
+    return;
+  }
+  Engine& eng = ctx.svc->engine();
+  auto keys = std::make_shared<std::vector<std::string>>();
+  for (size_t i = 1; i < args.size(); ++i) {
+    bool dup = false;
+    for (const auto& w : c.watched) dup |= w.db == ctx.db_index && w.key == args[i];
+    for (const auto& k : *keys) dup |= k == args[i];
+    if (!dup) keys->emplace_back(args[i]);
+  }
+  std::vector<int> shards;
+  for (const auto& k : *keys) shards.push_back(eng.ShardOf(k));
+  std::sort(shards.begin(), shards.end());
+  shards.erase(std::unique(shards.begin(), shards.end()), shards.end());
+  using Snap = std::vector<std::pair<size_t, WatchState>>;
+  auto* pending = new PendingReply(&c, /*barrier=*/true);
+  ConnContext* cp = &c;
+  cp->Ref();
+  int db = ctx.db_index;
+  ctx.svc->RunOnShards<Snap>(
+      ctx, shards,
+      [keys](CmdCtx& cc) -> Snap {
+        Snap out;
+        int me = cc.worker->id();
+        for (size_t i = 0; i < keys->size(); ++i) {
+          if (cc.svc->engine().ShardOf((*keys)[i]) != me) continue;
+          KeyEntry* e = cc.db().Peek((*keys)[i], cc.now_ms);
+          WatchState st;
+          st.present = e != nullptr;
+          st.version = e ? e->version : 0;
+          out.emplace_back(i, st);
+        }
+        return out;
+      },
+      [keys, pending, cp, db](std::vector<Snap>& parts) {
+        for (auto& part : parts) {
+          for (auto& [i, st] : part) {
+            cp->watched.push_back({db, (*keys)[i], st.present, st.version});
+          }
+        }
+        pending->Finish([](ReplyBuilder& rb) { rb.Ok(); });
+        cp->Unref();
+      });
+}
+
+void CmdUnwatch(CmdArgs, CmdCtx& ctx) {
+  ctx.conn->watched.clear();
+  ctx.rb->Ok();
 }
 
 }  // namespace
@@ -297,6 +409,10 @@ void RegisterTransactionFamily(Service& svc) {
                          kCmdSkipSlowlog,
           0, 0, 0, "slow transaction", CmdExec),
       Cmd("discard", 1, k, 0, 0, 0, "fast transaction", CmdDiscard),
+      Cmd("watch", -2, k, 1, -1, 1, "fast transaction", CmdWatch),
+      Cmd("unwatch", 1, kCmdConn | kCmdNoScript | kCmdLoading | kCmdStale | kCmdFast |
+                            kCmdAllowBusy,
+          0, 0, 0, "fast transaction", CmdUnwatch),
   });
 }
 

@@ -258,6 +258,7 @@ void ZAddGeneric(CmdArgs args, CmdCtx& ctx, int flags) {
   } else {
     ctx.rb->Integer(ch ? added + updated : added);
   }
+  if (z->size() != 0) NotifyZSetAdd(ctx, args[1]);
 }
 
 void CmdZAdd(CmdArgs args, CmdCtx& ctx) { ZAddGeneric(args, ctx, 0); }
@@ -337,7 +338,8 @@ void RegisterZSetFamily(Service& svc) {
       zset::Row("zrevrank", 3, r | f, "read sortedset fast", "RO access", CmdZRevRank),
       zset::Row("zcard", 2, r | f, "read sortedset fast", "RO", CmdZCard),
   };
-  for (auto* part : {&ZSetRangeCommands, &ZSetPopCommands, &ZSetSetOpCommands}) {
+  for (auto* part :
+       {&ZSetRangeCommands, &ZSetPopCommands, &ZSetSetOpCommands, &ZSetBlockingCommands}) {
     for (CommandSpec& c : (*part)()) cmds.push_back(std::move(c));
   }
   svc.Register(std::move(cmds));

@@ -14,11 +14,9 @@
 #include "commands/zset_util.h"
 
 namespace kora {
-namespace {
+namespace zset {
 
-using zset::Lookup;
-
-// ---- ZPOPMIN ZPOPMAX ZMPOP
+// ---- ZPOPMIN ZPOPMAX ZMPOP (the helpers are shared with zset_blocking.cc)
 
 // Pops up to `count` elements from one end; deletes the key when it empties.
 zset::Elems PopElems(CmdCtx& ctx, std::string_view key, ZSetObject* z, bool max, int64_t count) {
@@ -52,6 +50,16 @@ void ReplyPopped(ReplyBuilder& rb, const zset::Elems& v, bool nested) {
   }
 }
 
+}  // namespace zset
+namespace {
+
+using zset::Lookup;
+using zset::MPopArgs;
+using zset::ParseMPop;
+using zset::PopElems;
+using zset::ReplyMPop;
+using zset::ReplyPopped;
+
 void PopGeneric(CmdArgs args, CmdCtx& ctx, bool max) {
   if (args.size() > 3) return ctx.rb->Error(err::kSyntax);
   int64_t count = -1;
@@ -69,11 +77,8 @@ void PopGeneric(CmdArgs args, CmdCtx& ctx, bool max) {
 void CmdZPopMin(CmdArgs a, CmdCtx& c) { PopGeneric(a, c, false); }
 void CmdZPopMax(CmdArgs a, CmdCtx& c) { PopGeneric(a, c, true); }
 
-struct MPopArgs {
-  int64_t numkeys = 0;
-  bool max = false;
-  int64_t count = 1;
-};
+}  // namespace
+namespace zset {
 
 // Redis's zmpopGenericCommand argument rules. Returns "" or the error text.
 std::string ParseMPop(CmdArgs args, MPopArgs* o) {
@@ -110,6 +115,9 @@ void ReplyMPop(ReplyBuilder& rb, std::string_view key, const zset::Elems& v) {
   rb.Bulk(key);
   ReplyPopped(rb, v, /*nested=*/true);
 }
+
+}  // namespace zset
+namespace {
 
 void CmdZMPop(CmdArgs args, CmdCtx& ctx) {
   MPopArgs o;

@@ -5,6 +5,7 @@
 //                   ZREMRANGEBY*
 //   zset_pop.cc     ZPOPMIN ZPOPMAX ZMPOP ZRANDMEMBER ZSCAN
 //   zset_setops.cc  ZUNION ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD
+//   zset_blocking.cc BZPOPMIN BZPOPMAX BZMPOP
 //
 // Commands whose keys span shards run a coordinator: it reads what it needs from each key's
 // shard (copies), computes on the connection's worker and, for the *STORE forms, writes the
@@ -27,6 +28,10 @@ namespace kora {
 std::vector<CommandSpec> ZSetRangeCommands();
 std::vector<CommandSpec> ZSetPopCommands();
 std::vector<CommandSpec> ZSetSetOpCommands();
+std::vector<CommandSpec> ZSetBlockingCommands();
+
+// Serves clients blocked (BZPOPMIN...) on `key` after it gained members (zset_blocking.cc).
+void NotifyZSetAdd(CmdCtx& ctx, std::string_view key);
 
 namespace zset {
 
@@ -57,6 +62,21 @@ void ReplyScore(ReplyBuilder& rb, double d);
 // without scores.
 void ReplyElems(ReplyBuilder& rb, const ElemViews& v, bool withscores);
 
+// Pops up to `count` elements from one end of `z` (at `key`); deletes the key when it empties.
+Elems PopElems(CmdCtx& ctx, std::string_view key, ZSetObject* z, bool max, int64_t count);
+// Popped elements: flat (member, score) pairs, or [member, score] pairs when `nested`.
+void ReplyPopped(ReplyBuilder& rb, const Elems& v, bool nested);
+// ZMPOP's [key, [[member, score]...]] reply.
+void ReplyMPop(ReplyBuilder& rb, std::string_view key, const Elems& v);
+
+struct MPopArgs {
+  int64_t numkeys = 0;
+  bool max = false;
+  int64_t count = 1;
+};
+// Redis's zmpopGenericCommand argument rules, numkeys at args[1]. Returns "" or the error text.
+std::string ParseMPop(CmdArgs args, MPopArgs* o);
+
 // Replaces `key` with a sorted set holding `v` (ascending; no TTL), or deletes it when `v` is
 // empty. The encoding follows Redis: listpack when the result is small and its members
 // (`max_len` bytes at most, as Redis measured them) are short.
@@ -78,6 +98,7 @@ void StoreResult(CmdCtx& ctx, std::string_view key, const V& v, size_t max_len) 
   } else {
     db.Insert(key, std::move(val));
   }
+  NotifyZSetAdd(ctx, key);
 }
 
 // The context for a coordinator's next hop, on the coordinator's worker.

@@ -37,7 +37,10 @@ inline KeyEntry* DbTable::Lookup(std::string_view key, int64_t now_ms) {
     ++expired_;
     return nullptr;
   }
-  if constexpr (kTouch) Touch(e);
+  if constexpr (kTouch) {
+    Touch(e);
+    if (write_mode_ && *write_mode_) e->version = ++*version_counter_;
+  }
   return e;
 }
 
@@ -79,6 +82,7 @@ KeyEntry* DbTable::Insert(std::string_view key, Value value) {
   e->key.assign(key);
   e->value = std::move(value);
   e->access_time = clock_;
+  e->version = NextVersion();
   dict_.Insert(e);
   return e;
 }
@@ -100,6 +104,7 @@ KeyEntry* DbTable::Detach(KeyEntry* e) {
 }
 
 void DbTable::Attach(KeyEntry* e, int64_t expire_at) {
+  e->version = NextVersion();
   dict_.Insert(e);
   if (expire_at != 0) SetExpire(e, expire_at);
 }

@@ -26,6 +26,7 @@ struct KeyEntry {
   KeyEntry* next = nullptr;
   InlineKey key;
   Value value;
+  uint32_t version = 0;  // changes whenever a write command touches the entry (WATCH)
   int64_t expire_at = 0;      // 0: no deadline
   uint32_t volatile_idx = 0;  // position in DbTable::volatile_ when expire_at != 0
   // Access clock of the last touching lookup (DbTable::Find, not Peek) or of the insertion:
@@ -43,6 +44,14 @@ class DbTable {
   ~DbTable();
   DbTable(const DbTable&) = delete;
   DbTable& operator=(const DbTable&) = delete;
+
+  // Versioning for WATCH: while *write_mode is set (a write command runs), every Find
+  // stamps the entry with a fresh number from *counter; inserts always do.
+  void BindVersioning(const bool* write_mode, uint32_t* counter) {
+    write_mode_ = write_mode;
+    version_counter_ = counter;
+  }
+  uint32_t NextVersion() { return version_counter_ ? ++*version_counter_ : 0; }
 
   // Finds a live key; an expired one is deleted on the spot (counted in expired_keys()). Counts
   // as an access: updates the entry's LRU clock and LFU counter (Redis's lookupKey).
@@ -101,6 +110,8 @@ class DbTable {
   static uint8_t LfuDecay(const KeyEntry* e, uint32_t clock);
 
   Dict<KeyEntry> dict_;
+  const bool* write_mode_ = nullptr;
+  uint32_t* version_counter_ = nullptr;
   std::vector<KeyEntry*> volatile_;
   uint64_t expired_ = 0;
   uint32_t clock_ = 0;  // LRU clock of the latest lookup, given to new entries

@@ -13,7 +13,10 @@
 // Redis 5+. Elements are hashed with MurmurHash64A, seed 0xadc83b19.
 //
 // Pure functions over byte strings; callers own the strings. Sketches read from clients may be
-// corrupt: every function checks bounds and reports corruption instead of asserting.
+// corrupt: every function checks bounds and reports corruption instead of asserting. One corrupt
+// shape differs from Redis across commands: a sparse sketch ending in half an XZERO opcode,
+// where Redis reads the byte past its buffer's end (possibly left there by an earlier command);
+// Kora reads it as NUL at the start of each command and tracks it within one command.
 #pragma once
 
 #include <cstddef>

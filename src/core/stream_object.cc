@@ -50,8 +50,9 @@ StreamObject::AddStatus StreamObject::Add(std::span<const std::string_view> fv,
     if (seq_given) {
       id = *use_id;
     } else if (last_id_.ms == use_id->ms) {
-      // The sequence is generated: the last one plus one, never past its maximum.
-      if (last_id_.seq == UINT64_MAX) return AddStatus::kIdTooSmall;
+      // The sequence is generated: the last one plus one, never past its maximum. (Redis 7.0
+      // reports this case with its "too large" error, as it leaves errno unset.)
+      if (last_id_.seq == UINT64_MAX) return AddStatus::kTooLarge;
       id = last_id_;
       ++id.seq;
     } else {

@@ -4,12 +4,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <thread>
+#include "base/clock.h"
 
 namespace kora::embed {
 namespace {
 
-constexpr int kSpinIterations = 4000;  // a few microseconds: a local command completes within
+constexpr int64_t kSpinUs = 5;  // how long a caller spins before it sleeps
 
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -61,9 +61,21 @@ void CallConn::Complete() {
 }
 
 void CallConn::Wait() {
-  for (int i = 0; i < kSpinIterations; ++i) {
+  // Spin briefly: a command on an awake shard completes within a few microseconds, and a
+  // futex sleep plus wake-up costs more than that. Then sleep, so waiting callers leave the
+  // CPU to the shard threads.
+  int64_t deadline = 0;
+  for (int i = 1;; ++i) {
     if (state_.load(std::memory_order_acquire) == 2) return;
     CpuRelax();
+    if ((i & 31) == 0) {
+      int64_t now = MonotonicUs();
+      if (deadline == 0) {
+        deadline = now + kSpinUs;
+      } else if (now >= deadline) {
+        break;
+      }
+    }
   }
   uint32_t expected = 0;
   if (!state_.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) return;  // done

@@ -18,14 +18,15 @@ namespace kora {
 namespace {
 
 constexpr int kMaxShards = 1024;
+constexpr int kAutoIdlePollUs = 50;
 constexpr size_t kKeepReplyBuffer = 1 << 20;  // a bigger per-thread buffer is released
 
 // Commands that only make sense across several commands of one connection, which an API call
 // (one command on a fresh connection) cannot be.
 constexpr const char* kRefused[] = {
-    "multi",      "exec",         "discard",      "watch",       "unwatch",  "select",
-    "subscribe",  "psubscribe",   "ssubscribe",   "unsubscribe", "punsubscribe",
-    "sunsubscribe", "monitor",
+    "multi",       "exec",         "discard",      "watch",   "unwatch",
+    "select",      "subscribe",    "psubscribe",   "ssubscribe", "unsubscribe",
+    "punsubscribe", "sunsubscribe", "monitor",
 };
 
 // The reply buffer of the calling thread, reused across its calls (no allocation per call).
@@ -60,8 +61,9 @@ Status Database::Impl::Init(const Config& cfg) {
     return Status::InvalidArgument("Config::hz must be between 1 and 500 (got " +
                                    std::to_string(cfg.hz) + ")");
   }
-  if (cfg.idle_poll_us < 0 || cfg.idle_poll_us > 1000000) {
-    return Status::InvalidArgument("Config::idle_poll_us must be between 0 and 1000000");
+  if (cfg.idle_poll_us < -1 || cfg.idle_poll_us > 1000000) {
+    return Status::InvalidArgument("Config::idle_poll_us must be -1 (automatic) or between 0 "
+                                   "and 1000000");
   }
   if (cfg.maxclients < 1) return Status::InvalidArgument("Config::maxclients must be >= 1");
   LogLevel level;
@@ -75,7 +77,10 @@ Status Database::Impl::Init(const Config& cfg) {
                                    : static_cast<int>(std::thread::hardware_concurrency());
   if (eo.workers < 1) eo.workers = 1;
   eo.hz = cfg.hz;
-  eo.idle_poll_us = cfg.idle_poll_us;
+  int hw = static_cast<int>(std::thread::hardware_concurrency());
+  eo.idle_poll_us = cfg.idle_poll_us >= 0 ? cfg.idle_poll_us
+                    : eo.workers < hw     ? kAutoIdlePollUs
+                                          : 0;
   engine_ = std::make_unique<Engine>(eo);
   ServiceOptions so;
   so.bind = "";
@@ -120,11 +125,6 @@ Status Database::Impl::Init(const Config& cfg) {
       MustFind("sismember"), MustFind("zadd"),  MustFind("zrange"),  MustFind("zscore"),
       MustFind("zrem"),
   };
-  refused_.assign(svc_->all_specs().size(), 0);
-  for (const char* name : kRefused) {
-    if (const CommandSpec* s = svc_->Find(name)) refused_[static_cast<size_t>(s->id)] = 1;
-  }
-  client_spec_ = svc_->Find("client");
   listeners_.resize(static_cast<size_t>(engine_->size()));
 
   engine_->Start(nullptr);
@@ -184,13 +184,16 @@ Result<std::string_view> Database::Impl::Run(const CommandSpec* spec, CmdArgs ar
   return std::string_view(out);
 }
 
-std::string_view Database::Impl::Refusal(const CommandSpec* spec, CmdArgs args) const {
-  if (spec == nullptr) return {};
-  if (refused_[static_cast<size_t>(spec->id)]) {
-    return "is not available through the embedded API: each call runs as its own connection "
-           "on database 0 (use a RESP listener for connection state)";
+std::string_view Database::Impl::Refusal(CmdArgs args) const {
+  // By name, so that a command a later issue registers is refused from the start.
+  for (const char* name : kRefused) {
+    if (EqualsIgnoreCase(args[0], name)) {
+      return "is not available through the embedded API: each call runs as its own "
+             "connection on database 0 (use a RESP listener for connection state)";
+    }
   }
-  if (spec == client_spec_ && args.size() >= 2 && EqualsIgnoreCase(args[1], "reply")) {
+  if (args.size() >= 2 && EqualsIgnoreCase(args[0], "client") &&
+      EqualsIgnoreCase(args[1], "reply")) {
     return "is not available through the embedded API: every call returns its reply";
   }
   return {};
@@ -207,14 +210,13 @@ Result<Reply> Database::Impl::RunReply(const CommandSpec* spec, CmdArgs args) {
 
 Result<Reply> Database::Impl::Execute(CmdArgs args) {
   if (args.empty()) return Status::InvalidArgument("Execute: empty command");
-  const CommandSpec* spec = svc_->Find(args[0]);
-  std::string_view why = Refusal(spec, args);
+  std::string_view why = Refusal(args);
   if (!why.empty()) {
     std::string name = ToUpper(args[0]);
-    if (spec == client_spec_) name += " REPLY";
+    if (args.size() >= 2 && EqualsIgnoreCase(args[0], "client")) name += " " + ToUpper(args[1]);
     return Status::InvalidArgument(name + " " + std::string(why));
   }
-  return RunReply(spec, args);
+  return RunReply(svc_->Find(args[0]), args);
 }
 
 // --- Database: construction and the generic entry points ------------------------------------

@@ -54,15 +54,13 @@ class Database::Impl {
   Impl() = default;
   Status Init(const Config& config);
   const CommandSpec* MustFind(std::string_view name);
-  // Why `spec` may not run through the API ("" if it may).
-  std::string_view Refusal(const CommandSpec* spec, CmdArgs args) const;
+  // Why a command may not run through the API ("" if it may).
+  std::string_view Refusal(CmdArgs args) const;
   int WorkerFor(const CommandSpec* spec, CmdArgs args) const;
 
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Service> svc_;
   Specs specs_{};
-  std::vector<char> refused_;  // by CommandSpec::id
-  const CommandSpec* client_spec_ = nullptr;
   bool started_ = false;
 
   std::mutex listen_mu_;                                   // serialises StartListener

@@ -4,12 +4,23 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "base/clock.h"
 
 namespace kora {
 namespace {
 thread_local Worker* tl_worker = nullptr;
 constexpr size_t kInboxCapacity = 4096;  // batches per (src, dst) pair
+constexpr int64_t kPollSpinUs = 10;       // longest spin between two looks at the sockets
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
 }  // namespace
 
 Worker::Worker(Engine* engine, int id)
@@ -143,7 +154,16 @@ void Worker::Run() {
     if (congested_ && timeout > 1) timeout = 1;
     if (idle_poll_us > 0) {
       if (work) last_work_us = now;
-      if (timeout != 0 && now - last_work_us < idle_poll_us) timeout = 0;  // keep polling
+      if (timeout != 0 && now - last_work_us < idle_poll_us) {
+        // Keep polling: spin on the inboxes without a system call for a little while, then
+        // go round the loop (sockets and timers are checked there) instead of sleeping.
+        timeout = 0;
+        int64_t until = std::min(last_work_us + idle_poll_us, now + kPollSpinUs);
+        while (!InboxesNonEmpty() && local_tasks_.empty() && MonotonicUs() < until &&
+               !engine_->stop_.load(std::memory_order_relaxed)) {
+          CpuRelax();
+        }
+      }
     }
     if (timeout > 0) {
       sleeping_.store(true, std::memory_order_seq_cst);

@@ -5,7 +5,10 @@
 namespace kora {
 
 Shard::Shard(int id) : id_(id), rng_(0x5eed0000ULL + id) {
-  for (auto& d : dbs_) d = std::make_unique<DbTable>();
+  for (auto& d : dbs_) {
+    d = std::make_unique<DbTable>();
+    d->BindVersioning(&write_mode_, &version_counter_);
+  }
 }
 
 void Shard::Cron(int64_t budget_us) {

@@ -35,6 +35,9 @@ class Shard {
   void SwapDb(int a, int b) { std::swap(dbs_[a], dbs_[b]); }
   // While a transaction holds this shard, the background cycle leaves its data alone.
   void set_cron_paused(bool paused) { cron_paused_ = paused; }
+  // Set while a write command runs on this shard: lookups then re-stamp entry versions.
+  void set_write_mode(bool on) { write_mode_ = on; }
+  bool write_mode() const { return write_mode_; }
   bool cron_paused() const { return cron_paused_; }
 
  private:
@@ -44,6 +47,8 @@ class Shard {
   ShardStats stats_;
   int expire_db_cursor_ = 0;
   bool cron_paused_ = false;
+  bool write_mode_ = false;
+  uint32_t version_counter_ = 0;
 };
 
 }  // namespace kora
