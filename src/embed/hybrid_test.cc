@@ -80,14 +80,13 @@ TEST_F(HybridTest, RedisCliAndApiSeeEachOthersWrites) {
   ASSERT_TRUE(db_->SAdd("tags", {"x"}).ok());
   EXPECT_EQ(Cli("SISMEMBER tags x"), "1");
   // A wrong type is an error on both sides.
-  EXPECT_EQ(Cli("GET queue"), "(error) WRONGTYPE Operation against a key holding the wrong "
-                              "kind of value");
+  EXPECT_EQ(Cli("GET queue"), "WRONGTYPE Operation against a key holding the wrong kind of value");
   EXPECT_EQ(db_->Get("queue").status().code(), StatusCode::kWrongType);
   // The keyspace is one: DBSIZE agrees.
   EXPECT_EQ(Cli("DBSIZE"), std::to_string(db_->Execute({"DBSIZE"}).value().integer()));
   // RESP3 on the listener.
-  EXPECT_EQ(Trim(Shell(std::string(KORA_REDIS_CLI) + " -3 -p " + std::to_string(port_) +
-                       " ZSCORE board ann")),
+  EXPECT_EQ(Trim(Shell(std::string(KORA_REDIS_CLI) + " -3 --no-raw -p " +
+                       std::to_string(port_) + " ZSCORE board ann")),
             "(double) 10");
 }
 
@@ -203,7 +202,7 @@ TEST(HybridAuth, PasswordProtectsTheListenerOnly) {
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE((*db)->StartListener("127.0.0.1:0").ok());
   std::string cli = std::string(KORA_REDIS_CLI) + " -p " + std::to_string((*db)->listener_port());
-  EXPECT_EQ(Trim(Shell(cli + " GET k")), "(error) NOAUTH Authentication required.");
+  EXPECT_EQ(Trim(Shell(cli + " GET k")), "NOAUTH Authentication required.");
   ASSERT_TRUE((*db)->Set("k", "v").ok());  // the API needs no password
   EXPECT_EQ(Trim(Shell(cli + " --no-auth-warning -a s3cret GET k")), "v");
 }

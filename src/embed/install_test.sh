@@ -26,8 +26,7 @@ fi
 
 # 1. CMake package. Only the prefix is searched: no package registry, no build tree.
 cmake -S "$src/examples" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF \
-  -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON >/dev/null
+  -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF >/dev/null
 grep -q "kora_DIR:PATH=$prefix/" "$work/build/CMakeCache.txt" || {
   echo "find_package(kora) did not use the installed package"; grep kora_DIR "$work/build/CMakeCache.txt"; exit 1; }
 cmake --build "$work/build" >/dev/null
