@@ -99,13 +99,15 @@ bool Worker::DrainInboxes() {
     }
   }
   if (has_external_.load(std::memory_order_acquire)) {
-    std::vector<Task> tasks;
+    // Swapped with a vector kept for the purpose, so both keep their capacity (no allocation
+    // per posted task).
     {
       std::lock_guard<std::mutex> lk(external_mu_);
-      tasks.swap(external_);
+      external_running_.swap(external_);
       has_external_.store(false, std::memory_order_relaxed);
     }
-    for (auto& t : tasks) t();
+    for (auto& t : external_running_) t();
+    external_running_.clear();
     work = true;
   }
   return work;

@@ -86,6 +86,7 @@ class Worker : private IoHandler {
   std::vector<Task> local_tasks_;  // Send() to self
   std::mutex external_mu_;
   std::vector<Task> external_;  // GUARDED_BY(external_mu_)
+  std::vector<Task> external_running_;  // this thread only: the batch being run
   std::atomic<bool> has_external_{false};
   std::vector<BatchListener*> batch_end_;
   std::vector<BatchListener*> next_iteration_;
