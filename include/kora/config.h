@@ -33,10 +33,10 @@ struct Config {
   // leave it as it is. Logging is the one process-wide setting.
   std::string log_level;
   // How long (microseconds) a shard thread keeps polling for work after its last call before
-  // it sleeps. Polling makes calls that come back to back sub-microsecond (no wake-up), at the
-  // price of a busy core while calls keep coming. -1 = automatic: 50 when the shards leave a
-  // hardware thread free for the application, else 0 (polling would take the CPU the callers
-  // need). 0 = always sleep.
+  // it sleeps. Polling spares calls that come back to back a wake-up (several microseconds; tens
+  // in a VM), at the price of a busy core while calls keep coming and for this long after.
+  // When the shards own every hardware thread they poll with sched_yield(), leaving the core
+  // to any caller that needs it. -1 = automatic (50), 0 = always sleep.
   int idle_poll_us = -1;
   // Any other runtime parameter, as CONFIG SET would take it, e.g.
   // {"list-max-listpack-size", "64"}. Applied before the shards start; a bad one fails Open.

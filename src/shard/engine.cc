@@ -4,6 +4,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <sched.h>
+
 #include <algorithm>
 
 #include "base/clock.h"
@@ -139,6 +141,7 @@ void Worker::RunBatchEnd() {
 void Worker::Run() {
   tl_worker = this;
   const int64_t idle_poll_us = engine_->opts_.idle_poll_us;
+  const bool poll_yield = engine_->opts_.idle_poll_yield;
   int64_t last_work_us = 0;
   while (!engine_->stop_.load(std::memory_order_acquire)) {
     bool work = DrainInboxes();
@@ -163,7 +166,11 @@ void Worker::Run() {
         int64_t until = std::min(last_work_us + idle_poll_us, now + kPollSpinUs);
         while (!InboxesNonEmpty() && local_tasks_.empty() && MonotonicUs() < until &&
                !engine_->stop_.load(std::memory_order_relaxed)) {
-          CpuRelax();
+          if (poll_yield) {
+            sched_yield();  // leaves the core to any other runnable thread (e.g. the caller)
+          } else {
+            CpuRelax();
+          }
         }
       }
     }

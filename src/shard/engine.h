@@ -98,6 +98,8 @@ struct EngineOptions {
   // After doing work, a worker keeps polling (no sleep in epoll_wait) for this long, so a
   // thread that posts calls back to back (the embedding API) is served without a wake-up.
   int idle_poll_us = 0;
+  // Poll with sched_yield() instead of a pause loop: for when threads outnumber cores.
+  bool idle_poll_yield = false;
 };
 
 class Engine {
