@@ -9,8 +9,6 @@
 namespace kora::embed {
 namespace {
 
-constexpr int64_t kSpinUs = 5;  // how long a caller spins before it sleeps
-
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -60,10 +58,9 @@ void CallConn::Complete() {
   }
 }
 
-void CallConn::Wait() {
-  // Spin briefly: a command on an awake shard completes within a few microseconds, and a
-  // futex sleep plus wake-up costs more than that. Then sleep, so waiting callers leave the
-  // CPU to the shard threads.
+void CallConn::Wait(int64_t spin_us) {
+  // Spin first: a command on an awake shard completes within microseconds, and a futex sleep
+  // plus wake-up costs more than that. Then sleep, leaving the CPU to the shard threads.
   int64_t deadline = 0;
   for (int i = 1;; ++i) {
     if (state_.load(std::memory_order_acquire) == 2) return;
@@ -71,7 +68,7 @@ void CallConn::Wait() {
     if ((i & 31) == 0) {
       int64_t now = MonotonicUs();
       if (deadline == 0) {
-        deadline = now + kSpinUs;
+        deadline = now + spin_us;
       } else if (now >= deadline) {
         break;
       }

@@ -37,8 +37,9 @@ class CallConn final : public ConnContext {
   size_t OutputBufferBytes() const override { return out_->size(); }
   size_t PendingReplies() const override { return slots_.size(); }
 
-  // Caller side: blocks until the command completed (brief spin, then a futex wait).
-  void Wait();
+  // Caller side: blocks until the command completed: spins up to `spin_us`, then sleeps on a
+  // futex.
+  void Wait(int64_t spin_us);
 
  private:
   struct Slot {

@@ -1,9 +1,9 @@
 // kora::Database: opening, the call path from application threads, Execute, and shutdown.
 #include "kora/database.h"
 
-#include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "base/logging.h"
@@ -19,6 +19,10 @@ namespace {
 
 constexpr int kMaxShards = 1024;
 constexpr int kAutoIdlePollUs = 50;
+// How long a caller spins for its reply before it sleeps: with a spare core to spin on, and
+// without one.
+constexpr int64_t kLongSpinUs = 100;
+constexpr int64_t kShortSpinUs = 5;
 constexpr size_t kKeepReplyBuffer = 1 << 20;  // a bigger per-thread buffer is released
 
 // Commands that only make sense across several commands of one connection, which an API call
@@ -83,6 +87,7 @@ Status Database::Impl::Init(const Config& cfg) {
   int hw = static_cast<int>(std::thread::hardware_concurrency());
   eo.idle_poll_us = cfg.idle_poll_us >= 0 ? cfg.idle_poll_us : kAutoIdlePollUs;
   eo.idle_poll_yield = eo.workers >= hw;
+  spare_cores_ = std::max(0, hw - eo.workers);
   engine_ = std::make_unique<Engine>(eo);
   ServiceOptions so;
   so.bind = "";
@@ -134,8 +139,8 @@ Status Database::Impl::Init(const Config& cfg) {
   return Status::OK();
 }
 
-// A typed method's command; every family registers these, so a missing one is a build error
-// caught by the tests, and the typed method then answers "unknown command" through Dispatch.
+// The spec of a typed method's command, looked up once. Null if no family registers it; the
+// method then answers Redis's unknown-command error (Dispatch looks the name up again).
 const CommandSpec* Database::Impl::MustFind(std::string_view name) { return svc_->Find(name); }
 
 Database::Impl::~Impl() {
@@ -157,9 +162,9 @@ Database::Impl::~Impl() {
 
 int Database::Impl::WorkerFor(const CommandSpec* spec, CmdArgs args) const {
   // The shard of the first key, so the common single-key command runs inline there.
-  if (spec != nullptr && spec->first_key > 0 && static_cast<size_t>(spec->first_key) < args.size() &&
-      !(spec->flags & kCmdConn)) {
-    return engine_->ShardOf(args[static_cast<size_t>(spec->first_key)]);
+  if (spec != nullptr && spec->first_key > 0 && !(spec->flags & kCmdConn)) {
+    auto first = static_cast<size_t>(spec->first_key);
+    if (first < args.size()) return engine_->ShardOf(args[first]);
   }
   thread_local unsigned next = 0;  // keyless commands: spread over the workers
   return static_cast<int>(next++ % static_cast<unsigned>(engine_->size()));
@@ -168,7 +173,8 @@ int Database::Impl::WorkerFor(const CommandSpec* spec, CmdArgs args) const {
 Result<std::string_view> Database::Impl::Run(const CommandSpec* spec, CmdArgs args) {
   Worker* self = Worker::Current();
   if (self != nullptr && &self->engine() == engine_.get()) {
-    return Status(StatusCode::kBusy, "a kora::Database cannot be called from its own shard thread");
+    return Status(StatusCode::kBusy,
+                  "a kora::Database cannot be called from its own shard thread");
   }
   std::string& out = ThreadReplyBuffer();
   int w = WorkerFor(spec, args);
@@ -180,9 +186,15 @@ Result<std::string_view> Database::Impl::Run(const CommandSpec* spec, CmdArgs ar
     call.conn.created_ms = call.conn.last_interaction_ms = NowUnixMs();
     call.conn.addr = "embedded";
   }
+  // A caller may spin long only while there are spare cores for the spinning callers;
+  // otherwise briefly, so that waiting callers do not take the shards' CPU.
+  bool long_spin = spare_cores_ > 0 &&
+                   spinners_.fetch_add(1, std::memory_order_relaxed) < spare_cores_;
+  if (spare_cores_ > 0 && !long_spin) spinners_.fetch_sub(1, std::memory_order_relaxed);
   embed::Call* cp = &call;
   engine_->worker(w).PostExternal([cp] { cp->Run(); });
-  call.conn.Wait();
+  call.conn.Wait(long_spin ? kLongSpinUs : kShortSpinUs);
+  if (long_spin) spinners_.fetch_sub(1, std::memory_order_relaxed);
   return std::string_view(out);
 }
 

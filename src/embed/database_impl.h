@@ -62,6 +62,8 @@ class Database::Impl {
   std::unique_ptr<Service> svc_;
   Specs specs_{};
   bool started_ = false;
+  int spare_cores_ = 0;              // hardware threads not owned by a shard
+  std::atomic<int> spinners_{0};     // callers spinning for a reply now
 
   std::mutex listen_mu_;                                   // serialises StartListener
   std::vector<int> listen_fds_;                            // GUARDED_BY(listen_mu_)

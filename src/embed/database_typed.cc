@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <type_traits>
 
 #include "embed/database_impl.h"
 #include "embed/resp_reader.h"
@@ -107,6 +108,23 @@ Result<int64_t> Integer(Result<std::string_view> bytes) {
   return embed::DecodeInteger(*bytes);
 }
 
+// Arrays of strings: the direct decoder, or Reply for the unusual shapes and the errors.
+template <class T>
+Result<std::vector<T>> StringArray(Database::Impl* impl, const CommandSpec* spec, CmdArgs args) {
+  Result<std::string_view> bytes = impl->Run(spec, args);
+  if (!bytes.ok()) return bytes.status();
+  std::vector<T> out;
+  if (embed::DecodeStringArray(*bytes, &out)) return out;
+  Reply r;
+  if (embed::DecodeReply(*bytes, &r) == 0) return embed::Unexpected(*bytes);
+  if (r.is_error()) return embed::ErrorStatus(r.str());
+  if constexpr (std::is_same_v<T, std::string>) {
+    return Strings(std::move(r));
+  } else {
+    return OptionalStrings(std::move(r));
+  }
+}
+
 Result<std::optional<std::string>> Bulk(Result<std::string_view> bytes) {
   if (!bytes.ok()) return bytes.status();
   return embed::DecodeBulk(*bytes);
@@ -164,7 +182,7 @@ template <class Range>
 Result<std::vector<std::optional<std::string>>> MGetImpl(Database::Impl* impl, const Range& keys) {
   Argv argv{"MGET"};
   AppendAll(&argv, keys);
-  return OptionalStrings(impl->RunReply(impl->specs().mget, Args(argv)));
+  return StringArray<std::optional<std::string>>(impl, impl->specs().mget, Args(argv));
 }
 template <class Range>
 Status MSetImpl(Database::Impl* impl, const Range& pairs) {
@@ -239,7 +257,7 @@ Result<int64_t> Database::Ttl(std::string_view key) {
 
 Result<std::vector<std::string>> Database::Keys(std::string_view pattern) {
   std::string_view argv[] = {"KEYS", pattern};
-  return Strings(impl_->RunReply(impl_->specs().keys, argv));
+  return StringArray<std::string>(impl_.get(), impl_->specs().keys, argv);
 }
 
 Result<ScanPage> Database::Scan(uint64_t cursor, std::string_view pattern, int64_t count) {
@@ -341,20 +359,20 @@ Result<std::optional<std::string>> Database::RPop(std::string_view key) {
 Result<std::vector<std::string>> Database::LPop(std::string_view key, int64_t count) {
   IntArg n(count);
   std::string_view argv[] = {"LPOP", key, n.view()};
-  return Strings(impl_->RunReply(impl_->specs().lpop, argv));
+  return StringArray<std::string>(impl_.get(), impl_->specs().lpop, argv);
 }
 
 Result<std::vector<std::string>> Database::RPop(std::string_view key, int64_t count) {
   IntArg n(count);
   std::string_view argv[] = {"RPOP", key, n.view()};
-  return Strings(impl_->RunReply(impl_->specs().rpop, argv));
+  return StringArray<std::string>(impl_.get(), impl_->specs().rpop, argv);
 }
 
 Result<std::vector<std::string>> Database::LRange(std::string_view key, int64_t start,
                                                   int64_t stop) {
   IntArg a(start), b(stop);
   std::string_view argv[] = {"LRANGE", key, a.view(), b.view()};
-  return Strings(impl_->RunReply(impl_->specs().lrange, argv));
+  return StringArray<std::string>(impl_.get(), impl_->specs().lrange, argv);
 }
 
 Result<int64_t> Database::LLen(std::string_view key) {
@@ -369,7 +387,7 @@ KORA_KEYED_COUNT(SRem, srem, "SREM", KeyList)
 
 Result<std::vector<std::string>> Database::SMembers(std::string_view key) {
   std::string_view argv[] = {"SMEMBERS", key};
-  return Strings(impl_->RunReply(impl_->specs().smembers, argv));
+  return StringArray<std::string>(impl_.get(), impl_->specs().smembers, argv);
 }
 
 Result<bool> Database::SIsMember(std::string_view key, std::string_view member) {
@@ -414,7 +432,7 @@ Result<std::vector<std::string>> Database::ZRange(std::string_view key, int64_t 
                                                   int64_t stop) {
   IntArg a(start), b(stop);
   std::string_view argv[] = {"ZRANGE", key, a.view(), b.view()};
-  return Strings(impl_->RunReply(impl_->specs().zrange, argv));
+  return StringArray<std::string>(impl_.get(), impl_->specs().zrange, argv);
 }
 
 Result<std::vector<std::pair<std::string, double>>> Database::ZRangeWithScores(

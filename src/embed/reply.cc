@@ -84,7 +84,8 @@ bool operator==(const Reply& a, const Reply& b) {
     case Reply::Kind::kNil: return true;
     case Reply::Kind::kInteger:
     case Reply::Kind::kBool: return a.int_ == b.int_;
-    case Reply::Kind::kDouble: return a.dbl_ == b.dbl_ || (std::isnan(a.dbl_) && std::isnan(b.dbl_));
+    case Reply::Kind::kDouble:
+      return a.dbl_ == b.dbl_ || (std::isnan(a.dbl_) && std::isnan(b.dbl_));
     case Reply::Kind::kVerbatim: return a.str_ == b.str_ && a.format_ == b.format_;
     case Reply::Kind::kArray:
     case Reply::Kind::kSet:

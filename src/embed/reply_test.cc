@@ -91,6 +91,24 @@ TEST(RespReader, FastPaths) {
   EXPECT_EQ(DecodeBulk(":1\r\n").status().code(), StatusCode::kInternal);
 }
 
+TEST(RespReader, StringArrays) {
+  std::vector<std::string> strs;
+  EXPECT_TRUE(DecodeStringArray("*2\r\n$1\r\na\r\n$0\r\n\r\n", &strs));
+  EXPECT_EQ(strs, (std::vector<std::string>{"a", ""}));
+  EXPECT_TRUE(DecodeStringArray("~1\r\n$2\r\nxy\r\n", &strs));
+  EXPECT_EQ(strs, std::vector<std::string>{"xy"});
+  EXPECT_TRUE(DecodeStringArray("*-1\r\n", &strs));
+  EXPECT_TRUE(strs.empty());
+  EXPECT_TRUE(DecodeStringArray("_\r\n", &strs));
+  EXPECT_FALSE(DecodeStringArray("*1\r\n_\r\n", &strs));  // nil needs optionals
+  EXPECT_FALSE(DecodeStringArray("*1\r\n:1\r\n", &strs));
+  EXPECT_FALSE(DecodeStringArray("*2\r\n$1\r\na\r\n", &strs));
+  EXPECT_FALSE(DecodeStringArray("-ERR x\r\n", &strs));
+  std::vector<std::optional<std::string>> opt;
+  EXPECT_TRUE(DecodeStringArray("*3\r\n$1\r\na\r\n_\r\n$-1\r\n", &opt));
+  EXPECT_EQ(opt, (std::vector<std::optional<std::string>>{"a", std::nullopt, std::nullopt}));
+}
+
 TEST(ReplyValue, RendersLikeRedisCli) {
   EXPECT_EQ(Reply::Nil().ToString(), "(nil)");
   EXPECT_EQ(Reply::Integer(3).ToString(), "(integer) 3");

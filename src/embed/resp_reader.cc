@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 namespace kora::embed {
@@ -212,6 +213,58 @@ Result<std::optional<std::string>> DecodeBulk(std::string_view in) {
     }
   }
   return Unexpected(in);
+}
+
+namespace {
+
+template <class T>
+bool StringArray(std::string_view in, std::vector<T>* out) {
+  out->clear();
+  if (in.empty()) return false;
+  if (in.substr(0, 5) == "*-1\r\n" || in.substr(0, 3) == "_\r\n") return true;
+  if (in[0] != '*' && in[0] != '~') return false;
+  std::string_view line;
+  size_t n;
+  int64_t count;
+  if (!Line(in.substr(1), &line, &n) || !ParseI64(line, &count) || count < 0 ||
+      static_cast<uint64_t>(count) > in.size() / 3) {
+    return false;
+  }
+  size_t pos = 1 + n;
+  out->reserve(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) {
+    std::string_view rest = in.substr(pos);
+    if (rest.empty()) return false;
+    if (rest[0] == '$') {
+      std::string_view payload;
+      if (rest.substr(1, 4) == "-1\r\n") {
+        if constexpr (std::is_same_v<T, std::string>) return false;
+        out->emplace_back();
+        pos += 5;
+        continue;
+      }
+      if (!Blob(rest.substr(1), &payload, &n)) return false;
+      out->emplace_back(std::string(payload));
+      pos += 1 + n;
+    } else if (rest.substr(0, 3) == "_\r\n") {
+      if constexpr (std::is_same_v<T, std::string>) return false;
+      out->emplace_back();
+      pos += 3;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool DecodeStringArray(std::string_view in, std::vector<std::string>* out) {
+  return StringArray(in, out);
+}
+
+bool DecodeStringArray(std::string_view in, std::vector<std::optional<std::string>>* out) {
+  return StringArray(in, out);
 }
 
 }  // namespace kora::embed

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kora/reply.h"
 #include "kora/status.h"
@@ -27,6 +28,11 @@ Status ErrorStatus(std::string_view text);
 Status DecodeOk(std::string_view in);                            // +OK (any status)
 Result<int64_t> DecodeInteger(std::string_view in);              // :N (or #t/#f)
 Result<std::optional<std::string>> DecodeBulk(std::string_view in);  // $N / _ / $-1
+// An array or set of bulk strings (nil elements allowed where `out` holds optionals; a nil
+// array reads as empty). Returns false (and leaves `out` unspecified) for any other shape, so
+// the caller can fall back to DecodeReply.
+bool DecodeStringArray(std::string_view in, std::vector<std::string>* out);
+bool DecodeStringArray(std::string_view in, std::vector<std::optional<std::string>>* out);
 // The error Status when `in` is an error reply, else OK.
 Status ErrorOf(std::string_view in);
 // kInternal "unexpected reply" naming what came back.

@@ -160,12 +160,14 @@ void Worker::Run() {
     if (idle_poll_us > 0) {
       if (work) last_work_us = now;
       if (timeout != 0 && now - last_work_us < idle_poll_us) {
-        // Keep polling: spin on the inboxes without a system call for a little while, then
+        // Keep polling: spin on the inboxes (no epoll_wait) for a little while, then
         // go round the loop (sockets and timers are checked there) instead of sleeping.
         timeout = 0;
         int64_t until = std::min(last_work_us + idle_poll_us, now + kPollSpinUs);
-        while (!InboxesNonEmpty() && local_tasks_.empty() && MonotonicUs() < until &&
-               !engine_->stop_.load(std::memory_order_relaxed)) {
+        for (int i = 1; !InboxesNonEmpty() && local_tasks_.empty() &&
+                        !engine_->stop_.load(std::memory_order_relaxed);
+             ++i) {
+          if ((i & 15) == 0 && MonotonicUs() >= until) break;
           if (poll_yield) {
             sched_yield();  // leaves the core to any other runnable thread (e.g. the caller)
           } else {
