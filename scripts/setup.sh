@@ -9,10 +9,14 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config clang-14 libclang-rt-14-dev llvm-14
   # libraries
   libabsl-dev libxxhash-dev libmimalloc-dev libfmt-dev libtomlplusplus-dev liblz4-dev
+  # Lua 5.1 as Redis embeds it, with its cjson and bit libraries
+  liblua5.1-0-dev lua-cjson-dev lua-cjson lua-bitop-dev lua-bitop
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # the reference server, its tools and the Python client used by the tests
   redis-server redis-tools python3 python3-redis
+  # ioredis tests (npm), promtool for the metrics check, headless Chromium for the dashboard
+  nodejs prometheus chromium
 )
 
 missing=()
