@@ -2,12 +2,18 @@
 # Throughput comparison: kora-server vs Debian's redis-server, measured with redis-benchmark.
 #
 # Usage: bench/server_bench.sh [--rounds N] [--requests N] [--pipelined-requests N]
+#                              [--types-requests N] [--groups "plain pipelined types"]
 #                              [--workers-list "1 2"] [--no-build] [--server PATH]
 #                              [--redis PATH] [--clients N] [--data-size N] [--out DIR]
 #
 #   --rounds N              rounds per workers setting (default 5)
 #   --requests N            -n for unpipelined workloads SET GET INCR (default 100000)
 #   --pipelined-requests N  -n for the -P 16 workloads SET GET (default 10 x --requests)
+#   --types-requests N      -n for the data-type workloads (default --requests): LPUSH LPOP
+#                           RPUSH RPOP SADD HSET SPOP ZADD ZPOPMIN LRANGE_100 MSET, plus XADD
+#                           and ZRANGE over a 100-member sorted set as custom commands
+#   --groups "..."          which workload groups to run: plain (SET GET INCR), pipelined
+#                           (SET GET -P 16), types (the data types above); default all three
 #   --workers-list "1 2"    kora --workers values to measure, each against redis (default "1 2")
 #   --no-build              do not build; use --server PATH (default build-release/kora-server)
 #   --server PATH           server binary to compare with redis (implies --no-build). If its
@@ -27,6 +33,8 @@ set -euo pipefail
 ROUNDS=5
 REQUESTS=100000
 PREQUESTS=""
+TREQUESTS=""
+GROUPS_TO_RUN="plain pipelined types"
 WORKERS_LIST="1 2"
 BUILD=1
 SERVER=""
@@ -45,6 +53,8 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS="$2"; shift 2 ;;
     --requests) REQUESTS="$2"; shift 2 ;;
     --pipelined-requests) PREQUESTS="$2"; shift 2 ;;
+    --types-requests) TREQUESTS="$2"; shift 2 ;;
+    --groups) GROUPS_TO_RUN="$2"; shift 2 ;;
     --workers-list) WORKERS_LIST="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --server) SERVER="$2"; BUILD=0; shift 2 ;;
@@ -52,12 +62,16 @@ while [ $# -gt 0 ]; do
     --clients) CLIENTS="$2"; shift 2 ;;
     --data-size) DATASIZE="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
 [ -n "$PREQUESTS" ] || PREQUESTS=$((REQUESTS * 10))
-for v in "$ROUNDS" "$REQUESTS" "$PREQUESTS" "$CLIENTS" "$DATASIZE"; do
+[ -n "$TREQUESTS" ] || TREQUESTS=$REQUESTS
+for g in $GROUPS_TO_RUN; do
+  [[ "$g" == plain || "$g" == pipelined || "$g" == types ]] || die "bad --groups entry: $g"
+done
+for v in "$ROUNDS" "$REQUESTS" "$PREQUESTS" "$TREQUESTS" "$CLIENTS" "$DATASIZE"; do
   [[ "$v" =~ ^[1-9][0-9]*$ ]] || die "not a positive integer: $v"
 done
 for w in $WORKERS_LIST; do [[ "$w" =~ ^[1-9][0-9]*$ ]] || die "bad --workers-list entry: $w"; done
@@ -135,24 +149,46 @@ stop_server() {  # stop_server PID
   PIDS=("${keep[@]+"${keep[@]}"}")
 }
 
-# run_bench SERVERNAME PORT WORKERS ROUND GROUP  (GROUP = plain | pipelined)
+# Appends the rows of a redis-benchmark CSV to $RESULTS: workers round server workload rps.
+# Custom-command rows are renamed after their command ("XADD", "ZRANGE (100 members)").
+record_csv() {  # record_csv CSV WORKERS ROUND SERVER SUFFIX
+  awk -F'","' -v w="$2" -v r="$3" -v s="$4" -v sfx="$5" '
+    NR > 1 && NF > 1 {
+      t = $1; sub(/^"/, "", t)
+      if (t ~ /^XADD /) t = "XADD"
+      else if (t ~ /^ZRANGE /) t = "ZRANGE (100 members)"
+      printf "%s\t%s\t%s\t%s%s\t%s\n", w, r, s, t, sfx, $2 }' "$1" >>"$RESULTS"
+}
+
+# run_bench SERVERNAME PORT WORKERS ROUND GROUP  (GROUP = plain | pipelined | types)
 run_bench() {
   local name="$1" port="$2" workers="$3" round="$4" group="$5"
   local csv="$OUT/w${workers}-r${round}-${group}-${name}.csv" args suffix
+  local common=(-h 127.0.0.1 -p "$port" -c "$CLIENTS" -d "$DATASIZE" -r "$KEYSPACE" --csv)
   if [ "$group" == "plain" ]; then
     args=(-n "$REQUESTS" -t "set,get,incr"); suffix=""
-  else
+  elif [ "$group" == "pipelined" ]; then
     args=(-n "$PREQUESTS" -P 16 -t "set,get"); suffix=" (-P 16)"
+  else
+    args=(-n "$TREQUESTS" -t "lpush,lpop,rpush,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,mset")
+    suffix=""
   fi
-  if ! timeout 600 "$BENCH" -h 127.0.0.1 -p "$port" -c "$CLIENTS" -d "$DATASIZE" -r "$KEYSPACE" \
-        "${args[@]}" --csv >"$csv" 2>"$csv.err"; then
+  if ! timeout 600 "$BENCH" "${common[@]}" "${args[@]}" >"$csv" 2>"$csv.err"; then
     echo "   !! redis-benchmark against $name failed (round $round, $group); see $csv.err" >&2
     return 0
   fi
-  # "SET","54884.74",... -> workers round server workload rps
-  awk -F'","' -v w="$workers" -v r="$round" -v s="$name" -v sfx="$suffix" '
-    NR > 1 && NF > 1 { t = $1; sub(/^"/, "", t); printf "%s\t%s\t%s\t%s%s\t%s\n", w, r, s, t, sfx, $2 }' \
-    "$csv" >>"$RESULTS"
+  if [ "$group" == "types" ]; then
+    # XADD to one stream, and ZRANGE over a sorted set of exactly 100 members.
+    "$CLI" -p "$port" del bench:zset100 >/dev/null
+    "$CLI" -p "$port" zadd bench:zset100 $(for i in $(seq 1 100); do echo "$i m$i"; done) >/dev/null
+    local xadd=(XADD bench:stream '*' field __rand_int__) zrange=(ZRANGE bench:zset100 0 -1)
+    timeout 600 "$BENCH" "${common[@]}" -n "$TREQUESTS" "${xadd[@]}" 2>>"$csv.err" |
+      tail -n +2 >>"$csv" || echo "   !! custom XADD against $name failed" >&2
+    timeout 600 "$BENCH" "${common[@]}" -n "$TREQUESTS" "${zrange[@]}" 2>>"$csv.err" |
+      tail -n +2 >>"$csv" || echo "   !! custom ZRANGE against $name failed" >&2
+    "$CLI" -p "$port" del bench:stream >/dev/null
+  fi
+  record_csv "$csv" "$workers" "$round" "$name" "$suffix"
   printf '   %-5s %-9s %s\n' "$name" "$group" \
     "$(awk -F'","' 'NR > 1 && NF > 1 { t = $1; sub(/^"/, "", t); printf "%s=%s ", t, $2 }' "$csv")" >&2
 }
@@ -164,7 +200,7 @@ REDIS_PID=$STARTED_PID
 warm_up "$REDIS_PORT" redis
 echo "== redis: $("$REDIS" --version | head -1) on port $REDIS_PORT" >&2
 echo "== kora:  $SERVER" >&2
-echo "== $ROUNDS rounds; -c $CLIENTS -d $DATASIZE -r $KEYSPACE; -n $REQUESTS (SET GET INCR), -n $PREQUESTS (-P 16 SET GET); $(nproc) CPUs, not pinned" >&2
+echo "== $ROUNDS rounds; -c $CLIENTS -d $DATASIZE -r $KEYSPACE; -n $REQUESTS (SET GET INCR), -n $PREQUESTS (-P 16 SET GET), -n $TREQUESTS (data types); groups: $GROUPS_TO_RUN; $(nproc) CPUs, not pinned" >&2
 
 for W in $WORKERS_LIST; do
   KORA_PORT="$(free_port)"
@@ -176,7 +212,7 @@ for W in $WORKERS_LIST; do
   for ((R = 1; R <= ROUNDS; R++)); do
     if ((R % 2 == 1)); then ORDER="redis kora"; else ORDER="kora redis"; fi
     echo " round $R/$ROUNDS (first: ${ORDER%% *})" >&2
-    for G in plain pipelined; do
+    for G in $GROUPS_TO_RUN; do
       for S in $ORDER; do
         if [ "$S" == "redis" ]; then run_bench redis "$REDIS_PORT" "$W" "$R" "$G"
         else run_bench kora "$KORA_PORT" "$W" "$R" "$G"; fi

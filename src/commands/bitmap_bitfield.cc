@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "commands/notify.h"
 #include "commands/bitmap_util.h"
 
 namespace kora {
@@ -180,6 +181,7 @@ void BitfieldGeneric(CmdArgs args, CmdCtx& ctx, bool read_only_cmd) {
   }
 
   ctx.rb->ArrayHeader(static_cast<int64_t>(ops.size()));
+  int changes = 0;
   for (const FieldCmd& f : ops) {
     if (f.op == FieldOp::kGet) {
       if (str) view = *str;
@@ -229,8 +231,10 @@ void BitfieldGeneric(CmdArgs args, CmdCtx& ctx, bool read_only_cmd) {
     } else {
       ctx.rb->Integer(reply);
       SetField(p, f.offset, f.bits, store);
+      ++changes;
     }
   }
+  if (changes) NotifyKeyspaceEvent(ctx, kNotifyString, "setbit", args[1]);
 }
 
 void CmdBitfield(CmdArgs args, CmdCtx& ctx) { BitfieldGeneric(args, ctx, false); }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "commands/notify.h"
 #include "commands/bitmap_util.h"
 
 namespace kora {
@@ -71,7 +72,10 @@ void StoreResult(CmdCtx& ctx, std::string_view dest, std::string result) {
   DbTable& db = ctx.db();
   KeyEntry* e = db.Find(dest, ctx.now_ms);
   if (result.empty()) {
-    if (e) db.Erase(e);
+    if (e) {
+      db.Erase(e);
+      NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", dest);
+    }
     return;
   }
   if (e) {
@@ -80,6 +84,7 @@ void StoreResult(CmdCtx& ctx, std::string_view dest, std::string result) {
   } else {
     db.Insert(dest, Value::RawString(std::move(result)));
   }
+  NotifyKeyspaceEvent(ctx, kNotifyString, "set", dest);
 }
 
 void CmdBitOp(CmdArgs args, CmdCtx& ctx) {

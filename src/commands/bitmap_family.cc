@@ -2,6 +2,7 @@
 // BITFIELD_RO in bitmap_bitfield.cc.
 #include <cstring>
 
+#include "commands/notify.h"
 #include "commands/bitmap_util.h"
 #include "commands/families.h"
 
@@ -86,6 +87,7 @@ void CmdSetBit(CmdArgs args, CmdCtx& ctx) {
   int bit = 7 - static_cast<int>(offset & 7);
   int old = (byte >> bit) & 1;
   byte = static_cast<uint8_t>((byte & ~(1 << bit)) | (on << bit));
+  NotifyKeyspaceEvent(ctx, kNotifyString, "setbit", args[1]);
   ctx.rb->Integer(old);
 }
 

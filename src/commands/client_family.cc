@@ -1,7 +1,8 @@
-// CLIENT: ID INFO LIST KILL GETNAME SETNAME SETINFO NO-EVICT REPLY PAUSE UNPAUSE HELP.
+// CLIENT: ID INFO LIST KILL GETNAME SETNAME SETINFO NO-EVICT REPLY PAUSE UNPAUSE UNBLOCK HELP.
 #include "commands/client_family.h"
 
 #include "base/strutil.h"
+#include "commands/blocking.h"
 #include "commands/family_util.h"
 #include "commands/server_family.h"
 #include "commands/service.h"
@@ -121,6 +122,41 @@ void CmdClientUnpause(CmdArgs, CmdCtx& ctx) {
   ctx.rb->Ok();
 }
 
+// CLIENT UNBLOCK id [TIMEOUT|ERROR]: the blocked client may be served by any worker, so every
+// worker looks among its own blocked clients (UnblockClient).
+void CmdClientUnblock(CmdArgs args, CmdCtx& ctx) {
+  if (args.size() > 4) {
+    ctx.rb->Error("ERR unknown subcommand or wrong number of arguments for '" +
+                  std::string(args[1]) + "'. Try CLIENT HELP.");
+    return;
+  }
+  bool with_error = false;
+  if (args.size() == 4) {
+    if (EqualsIgnoreCase(args[3], "error")) {
+      with_error = true;
+    } else if (!EqualsIgnoreCase(args[3], "timeout")) {
+      ctx.rb->Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      return;
+    }
+  }
+  int64_t id;
+  if (!ParseInt64(args[2], &id)) {
+    ctx.rb->Error(err::kNotInt);
+    return;
+  }
+  auto* pending = new PendingReply(ctx.conn, /*barrier=*/false);
+  ctx.svc->RunOnShards<int64_t>(
+      ctx, ctx.svc->AllShards(),
+      [id, with_error](CmdCtx& c) -> int64_t {
+        return UnblockClient(c.svc, static_cast<uint64_t>(id), with_error) ? 1 : 0;
+      },
+      [pending](std::vector<int64_t>& hits) {
+        int64_t n = 0;
+        for (int64_t h : hits) n += h;
+        pending->Finish([n](ReplyBuilder& rb) { rb.Integer(n > 0 ? 1 : 0); });
+      });
+}
+
 void CmdClientHelp(CmdArgs args, CmdCtx& ctx) {
   ReplyHelp(ctx, args[0],
             {"GETNAME",
@@ -155,6 +191,8 @@ void CmdClientHelp(CmdArgs args, CmdCtx& ctx) {
              "    Control the replies sent to the current connection.",
              "SETNAME <name>",
              "    Assign the name <name> to the current connection.",
+             "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+             "    Unblock the specified blocked client.",
              "SETINFO <option> <value>",
              "    Set client meta attr. Options are:",
              "    * LIB-NAME: the client lib name.",
@@ -178,6 +216,7 @@ void RegisterClientCommands(Service& svc) {
       Sub("client|setinfo", 4, CmdClientSetInfo), Sub("client|no-evict", 3, CmdClientNoEvict),
       Sub("client|reply", 3, CmdClientReply),     Sub("client|pause", -3, CmdClientPause),
       Sub("client|unpause", 2, CmdClientUnpause), Sub("client|help", 2, CmdClientHelp),
+      Sub("client|unblock", -3, CmdClientUnblock),
   };
   svc.Register({std::move(client)});
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -59,6 +60,26 @@ class ConfigStore {
   std::mutex mu_;
   std::vector<Param> params_;  // GUARDED_BY(mu_)
   std::atomic<uint64_t> generation_{0};
+};
+
+// One integer parameter as a hot path reads it: one atomic load per use, the parameter itself
+// is looked up again only after a CONFIG SET. Keep one per thread (thread_local).
+class CachedIntParam {
+ public:
+  explicit CachedIntParam(std::string name) : name_(std::move(name)) {}
+  int64_t Get(ConfigStore& config) {
+    uint64_t gen = config.generation();
+    if (gen != generation_) {
+      value_ = config.IntValue(name_);
+      generation_ = gen;
+    }
+    return value_;
+  }
+
+ private:
+  std::string name_;
+  uint64_t generation_ = ~uint64_t{0};
+  int64_t value_ = 0;
 };
 
 }  // namespace kora

@@ -15,6 +15,8 @@
 #include "base/strutil.h"
 #include "commands/config.h"
 #include "commands/families.h"
+#include "commands/notify.h"
+#include "commands/memory_family.h"
 #include "commands/service.h"
 
 namespace kora {
@@ -297,15 +299,41 @@ void DefineConfigParams(Service& svc) {
   def("cluster-enabled", {}, "no", B(), kImm);
 
   // Memory and eviction (maxmemory and maxmemory-policy: the eviction subsystem).
-  def("maxmemory", {}, "0", M(0, kLong));
-  def("maxmemory-policy", {}, "noeviction",
-      E({"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
-         "allkeys-lfu", "allkeys-random", "noeviction"}));
+  // Mirrored into the eviction subsystem's atomics (commands/memory_family.h).
+  EvictParams* ep = &svc.memory_guard().params();
+  auto hooked = [&](const char* name, std::string value, V v,
+                    std::function<void(const std::string&)> on_change) {
+    c.Define(P{name, {}, value, value, std::move(v), 0, std::move(on_change)});
+  };
+  auto as_int = [](const std::string& v) {
+    int64_t n = 0;
+    ConfigStore::ParseMemory(v, &n);
+    return n;
+  };
+  hooked("maxmemory", "0", M(0, kLong), [ep, as_int](const std::string& v) {
+    ep->maxmemory.store(static_cast<uint64_t>(as_int(v)));
+  });
+  hooked("maxmemory-policy", "noeviction",
+         E({"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
+            "allkeys-lfu", "allkeys-random", "noeviction"}),
+         [ep](const std::string& v) {
+           EvictPolicy p = EvictPolicy::kNoEviction;
+           ParseEvictPolicy(v, &p);
+           ep->policy.store(p);
+         });
   def("maxmemory-clients", {}, "0", MemoryOrPercent());
-  def("maxmemory-samples", {}, "5", I(1, INT_MAX));
-  def("maxmemory-eviction-tenacity", {}, "10", I(0, 100));
-  def("lfu-log-factor", {}, "10", I(0, INT_MAX));
-  def("lfu-decay-time", {}, "1", I(0, INT_MAX));
+  hooked("maxmemory-samples", "5", I(1, INT_MAX), [ep, as_int](const std::string& v) {
+    ep->samples.store(static_cast<int>(as_int(v)));
+  });
+  hooked("maxmemory-eviction-tenacity", "10", I(0, 100), [ep, as_int](const std::string& v) {
+    ep->tenacity.store(static_cast<int>(as_int(v)));
+  });
+  hooked("lfu-log-factor", "10", I(0, INT_MAX), [ep, as_int](const std::string& v) {
+    ep->lfu.log_factor.store(static_cast<uint32_t>(as_int(v)));
+  });
+  hooked("lfu-decay-time", "1", I(0, INT_MAX), [ep, as_int](const std::string& v) {
+    ep->lfu.decay_time.store(static_cast<uint32_t>(as_int(v)));
+  });
   def("active-expire-effort", {}, "1", I(1, 10));
   def("activerehashing", {}, "yes", B());
   def("activedefrag", {}, "no", NoDefrag());
@@ -354,7 +382,8 @@ void DefineConfigParams(Service& svc) {
   def("latency-tracking-info-percentiles", {}, "50 99 99.9", Percentiles());
 
   // Keyspace notifications (the pub/sub subsystem reads the normalised class letters).
-  def("notify-keyspace-events", {}, "", KeyspaceEvents());
+  c.Define(P{"notify-keyspace-events", {}, "", "", KeyspaceEvents(), 0,
+             [&svc](const std::string& v) { SetKeyspaceEvents(svc, v); }});
 
   // Encoding thresholds of the data types.
   def("list-max-listpack-size", {"list-max-ziplist-size"}, "-2", I(INT_MIN, INT_MAX));

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "protocol/reply_builder.h"
@@ -31,6 +32,9 @@ class ConnContext {
   virtual void CloseAfterReply() = 0;
   // Close now (CLIENT KILL).
   virtual void Kill() = 0;
+  // Appends an out-of-band frame (pub/sub message, RESP3 push) after the replies produced so
+  // far; enforces the client-output-buffer-limit. On the home worker.
+  virtual void PushMessage(std::string_view frame) { (void)frame; }
   // CLIENT LIST numbers.
   virtual size_t QueryBufferBytes() const = 0;
   virtual size_t OutputBufferBytes() const = 0;

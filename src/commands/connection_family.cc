@@ -3,6 +3,7 @@
 #include "commands/client_family.h"
 #include "commands/families.h"
 #include "commands/family_util.h"
+#include "commands/pubsub_hub.h"
 #include "commands/server_family.h"
 #include "commands/service.h"
 
@@ -21,7 +22,12 @@ void CmdPing(CmdArgs args, CmdCtx& ctx) {
     ctx.rb->Error("ERR wrong number of arguments for 'ping' command");
     return;
   }
-  if (args.size() == 2) {
+  const ConnContext& c = *ctx.conn;
+  if (c.resp == 2 && c.subscriptions + c.psubscriptions + c.ssubscriptions > 0) {
+    ctx.rb->ArrayHeader(2);  // RESP2 subscribed mode answers as a message
+    ctx.rb->Bulk("pong");
+    ctx.rb->Bulk(args.size() == 2 ? args[1] : std::string_view());
+  } else if (args.size() == 2) {
     ctx.rb->Bulk(args[1]);
   } else {
     ctx.rb->SimpleString("PONG");
@@ -62,6 +68,7 @@ void CmdReset(CmdArgs, CmdCtx& ctx) {
   c.reply_off = c.reply_skip = c.reply_skip_next = false;
   c.no_evict = false;
   c.authenticated = !ctx.svc->RequiresAuth();
+  if (c.subscriptions + c.psubscriptions + c.ssubscriptions > 0) ctx.svc->pubsub().RemoveAll(&c);
   ctx.rb->set_resp(2);
   ctx.rb->SimpleString("RESET");
 }

@@ -5,7 +5,12 @@ namespace kora {
 void RegisterAllFamilies(Service& svc) {
   RegisterConnectionFamily(svc);
   RegisterTransactionFamily(svc);
+  RegisterScriptFamily(svc);
+  RegisterFunctionFamily(svc);
   RegisterServerFamily(svc);
+  RegisterStatsFamily(svc);
+  RegisterLatencyFamily(svc);
+  RegisterSlowlogFamily(svc);
   RegisterStringFamily(svc);
   RegisterBitmapFamily(svc);
   RegisterKeyFamily(svc);
@@ -17,6 +22,9 @@ void RegisterAllFamilies(Service& svc) {
   RegisterHllFamily(svc);
   RegisterSortFamily(svc);
   RegisterGeoFamily(svc);
+  RegisterDumpFamily(svc);
+  RegisterMemoryFamily(svc);
+  RegisterPubSubFamily(svc);
 }
 
 }  // namespace kora

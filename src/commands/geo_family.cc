@@ -1,24 +1,22 @@
-// GEOADD GEODIST GEOHASH GEOPOS: geo sets are sorted sets whose scores are 52-bit geohashes
-// (core/geohash.h).
+// GEOADD GEODIST GEOHASH GEOPOS and the family's registration (see geo_util.h).
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "base/strutil.h"
 #include "commands/families.h"
+#include "commands/geo_util.h"
+#include "commands/notify.h"
 #include "commands/zset_util.h"
 #include "core/geohash.h"
 
 namespace kora {
 namespace {
 
+using geo::MemberPos;
+using geo::ReplyHuman;
+using geo::UnitFactor;
 using zset::Lookup;
-
-void ReplyInvalidPair(ReplyBuilder& rb, double lon, double lat) {
-  char buf[256];
-  std::snprintf(buf, sizeof(buf), "ERR invalid longitude,latitude pair %f,%f", lon, lat);
-  rb.Error(buf);
-}
 
 void CmdGeoAdd(CmdArgs args, CmdCtx& ctx) {
   bool nx = false, xx = false, ch = false;
@@ -42,7 +40,7 @@ void CmdGeoAdd(CmdArgs args, CmdCtx& ctx) {
     if (!ParseDouble(args[idx + 3 * j], &lon) || !ParseDouble(args[idx + 3 * j + 1], &lat)) {
       return ctx.rb->Error(err::kNotFloat);
     }
-    if (!geo::ValidLonLat(lon, lat)) return ReplyInvalidPair(*ctx.rb, lon, lat);
+    if (!geo::ValidLonLat(lon, lat)) return ctx.rb->Error(geo::InvalidPairError(lon, lat));
     scores[j] = static_cast<double>(geo::Encode(lon, lat));
   }
   if (elements == 0) return ctx.rb->Error(err::kSyntax);
@@ -65,24 +63,8 @@ void CmdGeoAdd(CmdArgs args, CmdCtx& ctx) {
     if (out & ZSetObject::kOutAdded) ++added;
     if (out & ZSetObject::kOutUpdated) ++updated;
   }
+  if (added || updated) NotifyKeyspaceEvent(ctx, kNotifyZset, "zadd", args[1]);
   ctx.rb->Integer(ch ? added + updated : added);
-}
-
-// The position of `member`, decoded from its score; false when absent.
-bool MemberPos(const ZSetObject* z, std::string_view member, double* lon, double* lat) {
-  double score;
-  if (z == nullptr || !z->Score(member, &score)) return false;
-  geo::Decode(static_cast<uint64_t>(score), lon, lat);
-  return true;
-}
-
-// Meters per unit, or 0 for an unknown unit (Redis's extractUnitOrReply).
-double UnitFactor(std::string_view u) {
-  if (EqualsIgnoreCase(u, "m")) return 1;
-  if (EqualsIgnoreCase(u, "km")) return 1000;
-  if (EqualsIgnoreCase(u, "ft")) return 0.3048;
-  if (EqualsIgnoreCase(u, "mi")) return 1609.34;
-  return 0;
 }
 
 void CmdGeoDist(CmdArgs args, CmdCtx& ctx) {
@@ -90,7 +72,7 @@ void CmdGeoDist(CmdArgs args, CmdCtx& ctx) {
   if (args.size() == 5) {
     factor = UnitFactor(args[4]);
     if (factor == 0) {
-      return ctx.rb->Error("ERR unsupported unit provided. please use M, KM, FT, MI");
+      return ctx.rb->Error(geo::kBadUnit);
     }
   } else if (args.size() > 5) {
     return ctx.rb->Error(err::kSyntax);
@@ -122,18 +104,6 @@ void CmdGeoHash(CmdArgs args, CmdCtx& ctx) {
   }
 }
 
-// Redis's addReplyHumanLongDouble.
-void ReplyHuman(ReplyBuilder& rb, double d) {
-  std::string s = LongDoubleToString(d);
-  if (rb.resp() >= 3) {
-    rb.Raw(",");
-    rb.Raw(s);
-    rb.Raw("\r\n");
-  } else {
-    rb.Bulk(s);
-  }
-}
-
 void CmdGeoPos(CmdArgs args, CmdCtx& ctx) {
   bool wrong_type;
   ZSetObject* z = Lookup(ctx, args[1], true, &wrong_type);
@@ -161,6 +131,7 @@ void RegisterGeoFamily(Service& svc) {
       zset::Row("geohash", -2, r, "read geo slow", "RO access", CmdGeoHash),
       zset::Row("geopos", -2, r, "read geo slow", "RO access", CmdGeoPos),
   });
+  svc.Register(GeoSearchCommands());
 }
 
 }  // namespace kora

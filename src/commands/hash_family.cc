@@ -1,6 +1,7 @@
 // Hash commands: HSET HSETNX HMSET HGET HMGET HDEL HEXISTS HLEN HSTRLEN HKEYS HVALS HGETALL
 // HINCRBY HINCRBYFLOAT, and the family's registration (HRANDFIELD and HSCAN live in
 // hash_random_scan.cc). Every command runs on the key's shard.
+#include "commands/notify.h"
 #include "commands/hash_family.h"
 
 #include <cmath>
@@ -42,6 +43,7 @@ int64_t SetFields(CmdArgs args, CmdCtx& ctx) {
     created +=
         h->Set(args[i], args[i + 1], lim.hash_max_listpack_entries, lim.hash_max_listpack_value);
   }
+  NotifyKeyspaceEvent(ctx, kNotifyHash, "hset", args[1]);
   return created;
 }
 
@@ -64,6 +66,7 @@ void CmdHSetNx(CmdArgs args, CmdCtx& ctx) {
   }
   const CollectionLimits& lim = GetCollectionLimits(ctx);
   h->Set(args[2], args[3], lim.hash_max_listpack_entries, lim.hash_max_listpack_value);
+  NotifyKeyspaceEvent(ctx, kNotifyHash, "hset", args[1]);
   ctx.rb->Integer(1);
 }
 
@@ -104,6 +107,7 @@ void CmdHDel(CmdArgs args, CmdCtx& ctx) {
   KeyEntry* e = FindTyped(ctx, args[1], ValueType::kHash, &wrong);
   if (wrong) return;
   int64_t deleted = 0;
+  bool emptied = false;
   if (e != nullptr) {
     HashObject* h = AsHash(e);
     for (size_t i = 2; i < args.size(); ++i) {
@@ -111,10 +115,13 @@ void CmdHDel(CmdArgs args, CmdCtx& ctx) {
       ++deleted;
       if (h->size() == 0) {
         ctx.db().Erase(e);
+        emptied = true;
         break;
       }
     }
   }
+  if (deleted) NotifyKeyspaceEvent(ctx, kNotifyHash, "hdel", args[1]);
+  if (emptied) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", args[1]);
   ctx.rb->Integer(deleted);
 }
 
@@ -190,6 +197,7 @@ void CmdHIncrBy(CmdArgs args, CmdCtx& ctx) {
   std::string s = Int64ToString(value);
   const CollectionLimits& lim = GetCollectionLimits(ctx);
   h->Set(args[2], s, lim.hash_max_listpack_entries, lim.hash_max_listpack_value);
+  NotifyKeyspaceEvent(ctx, kNotifyHash, "hincrby", args[1]);
   ctx.rb->Integer(value);
 }
 
@@ -221,6 +229,7 @@ void CmdHIncrByFloat(CmdArgs args, CmdCtx& ctx) {
   std::string s = LongDoubleToString(value);
   const CollectionLimits& lim = GetCollectionLimits(ctx);
   h->Set(args[2], s, lim.hash_max_listpack_entries, lim.hash_max_listpack_value);
+  NotifyKeyspaceEvent(ctx, kNotifyHash, "hincrbyfloat", args[1]);
   ctx.rb->Bulk(s);
 }
 

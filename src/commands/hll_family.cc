@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/strutil.h"
+#include "commands/notify.h"
 #include "commands/families.h"
 #include "commands/family_util.h"
 #include "commands/service.h"
@@ -118,6 +119,7 @@ Status StoreMerge(CmdCtx& ctx, std::string_view dst, Registers& max, bool use_de
   if (!hll::StoreMerged(&Sketch(e), max.data(), use_dense, SparseMaxBytes(ctx))) {
     return Status::kCorrupt;
   }
+  NotifyKeyspaceEvent(ctx, kNotifyString, "pfadd", dst);
   return Status::kOk;
 }
 
@@ -143,7 +145,10 @@ void CmdPfAdd(CmdArgs args, CmdCtx& ctx) {
     return;
   }
   updated += r;
-  if (updated != 0) hll::InvalidateCache(&hll);
+  if (updated != 0) {
+    hll::InvalidateCache(&hll);
+    NotifyKeyspaceEvent(ctx, kNotifyString, "pfadd", args[1]);
+  }
   ctx.rb->Integer(updated != 0 ? 1 : 0);
 }
 

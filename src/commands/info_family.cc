@@ -27,6 +27,7 @@ InfoRequest ParseInfoRequest(CmdArgs args) {
     } else if (s == "all" || s == "everything") {
       defaults();
       r.commandstats = true;
+      r.latencystats = true;
     } else if (s == "server") {
       r.server = true;
     } else if (s == "clients") {
@@ -45,6 +46,8 @@ InfoRequest ParseInfoRequest(CmdArgs args) {
       r.modules = true;
     } else if (s == "commandstats") {
       r.commandstats = true;
+    } else if (s == "latencystats") {
+      r.latencystats = true;
     } else if (s == "errorstats") {
       r.errorstats = true;
     } else if (s == "cluster") {
@@ -58,7 +61,8 @@ InfoRequest ParseInfoRequest(CmdArgs args) {
 
 namespace {
 
-WorkerInfo CollectWorker(CmdCtx& c, bool want_cmd_stats, bool want_keyspace) {
+WorkerInfo CollectWorker(CmdCtx& c, bool want_cmd_stats, bool want_keyspace,
+                         bool want_latency) {
   WorkerInfo w;
   WorkerState& ws = c.svc->local();
   w.clients = ws.conns.size();
@@ -84,6 +88,20 @@ WorkerInfo CollectWorker(CmdCtx& c, bool want_cmd_stats, bool want_keyspace) {
   w.keyspace_misses = c.shard().stats().keyspace_misses;
   for (const auto& [code, n] : ws.error_stats) w.errors.emplace_back(code, n);
   if (want_cmd_stats) w.cmd_stats = ws.cmd_stats;
+  if (want_latency) {  // commands/latency_family.cc reads the same histograms
+    const observe::ShardMetrics& m = c.shard().metrics();
+    for (size_t id = 0; id < m.histogram_slots(); ++id) {
+      const observe::LatencyHistogram* h = m.FindHistogram(static_cast<int>(id));
+      if (h == nullptr || h->total() == 0) continue;
+      observe::CommandSnapshot s;
+      s.id = static_cast<int>(id);
+      s.hist_total = h->total();
+      s.hist_sum = h->sum();
+      s.hist_max = h->max();
+      s.hist = h->Sparse();
+      w.latency.push_back(std::move(s));
+    }
+  }
   if (want_keyspace) {
     for (int i = 0; i < kNumDatabases; ++i) {
       DbTable& db = c.shard().db(i);
@@ -99,11 +117,14 @@ void CmdInfo(CmdArgs args, CmdCtx& ctx) {
   InfoRequest req = ParseInfoRequest(args);
   bool cmd_stats = req.commandstats || req.persistence;
   bool keyspace = req.keyspace;
+  bool latency = req.latencystats;
   auto* pending = new PendingReply(ctx.conn, /*barrier=*/false);
   Service* svc = ctx.svc;
   ctx.svc->RunOnShards<WorkerInfo>(
       ctx, ctx.svc->AllShards(),
-      [cmd_stats, keyspace](CmdCtx& c) { return CollectWorker(c, cmd_stats, keyspace); },
+      [cmd_stats, keyspace, latency](CmdCtx& c) {
+        return CollectWorker(c, cmd_stats, keyspace, latency);
+      },
       [pending, svc, req](std::vector<WorkerInfo>& workers) {
         std::string text = BuildInfo(*svc, req, workers);
         pending->Finish([&text](ReplyBuilder& rb) { rb.Verbatim(text); });

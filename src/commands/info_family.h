@@ -33,6 +33,8 @@ struct WorkerInfo {
   uint64_t keyspace_misses = 0;
   std::vector<std::pair<std::string, uint64_t>> errors;
   std::vector<CmdStat> cmd_stats;  // by CommandSpec::id; empty unless asked for
+  // Latency histograms by CommandSpec::id (sparse); empty unless latencystats was asked for.
+  std::vector<observe::CommandSnapshot> latency;
   struct Db {
     uint64_t keys = 0;
     uint64_t expires = 0;
@@ -46,6 +48,7 @@ struct InfoRequest {
   bool server = false, clients = false, memory = false, persistence = false, stats = false;
   bool replication = false, cpu = false, modules = false, commandstats = false;
   bool errorstats = false, cluster = false, keyspace = false;
+  bool latencystats = false;
 };
 
 // Parses INFO's arguments; unknown section names are ignored, as in Redis.

@@ -1,9 +1,9 @@
 // The text of INFO's sections, with Redis 7.0's section and field names. Fields Kora cannot
 // measure are left out rather than invented; latencystats waits for latency histograms.
 //
-// Memory: used_memory is what the allocator (glibc malloc, via mallinfo2) has handed out and
-// not yet freed, in all arenas plus mmapped chunks; used_memory_rss is the resident set size
-// from /proc/self/statm.
+// Memory: used_memory is the exact count of bytes allocated and not freed (core/memory.h);
+// used_memory_rss is the resident set size from /proc/self/statm; allocator_* come from
+// glibc's mallinfo2. See docs/design/memory.md.
 #include <malloc.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -15,7 +15,11 @@
 #include <map>
 
 #include "base/strutil.h"
+#include "core/memory.h"
 #include "commands/info_family.h"
+#include "commands/memory_family.h"
+#include "commands/pubsub_hub.h"
+#include "commands/observe_hook.h"
 #include "commands/server_family.h"
 
 namespace kora {
@@ -61,20 +65,6 @@ std::string Hex40(uint64_t seed) {
   }
   out.resize(40);
   return out;
-}
-
-uint64_t UsedMemory() {
-  struct mallinfo2 mi = mallinfo2();
-  return static_cast<uint64_t>(mi.uordblks + mi.hblkhd);
-}
-
-uint64_t RssBytes() {
-  FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return 0;
-  unsigned long long size = 0, resident = 0;
-  int n = std::fscanf(f, "%llu %llu", &size, &resident);
-  std::fclose(f);
-  return n == 2 ? resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
 }
 
 std::string ExecutablePath() {
@@ -180,15 +170,24 @@ void ClientsSection(Writer& o, Service& svc, const std::vector<WorkerInfo>& w) {
 }
 
 void MemorySection(Writer& o, Service& svc) {
-  uint64_t used = UsedMemory();
-  uint64_t rss = RssBytes();
-  uint64_t peak = svc.memory_peak().load();
-  while (used > peak && !svc.memory_peak().compare_exchange_weak(peak, used)) {
-  }
-  peak = std::max(peak, used);
+  MemoryGuard& guard = svc.memory_guard();
+  uint64_t used = memory::UsedMemory();
+  uint64_t peak = NotePeakMemory(svc, used);
+  memory::AllocatorInfo a = memory::GetAllocatorInfo();
+  uint64_t rss = a.resident;
+  uint64_t startup = guard.startup_bytes();
+  uint64_t overhead = startup + guard.PublishedOverhead() + guard.PublishedClients();
+  uint64_t dataset = used > overhead ? used - overhead : 0;
+  uint64_t net = used > startup ? used - startup : 1;
   uint64_t total =
       static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   int64_t maxmemory = svc.config().IntValue("maxmemory");
+  auto ratio = [](uint64_t x, uint64_t y) {
+    return Fixed(static_cast<double>(x) / static_cast<double>(y ? y : 1), 2);
+  };
+  auto diff = [](uint64_t x, uint64_t y) {
+    return static_cast<int64_t>(x) - static_cast<int64_t>(y);
+  };
   o.Section("Memory");
   o.FieldU("used_memory", used);
   o.Field("used_memory_human", Human(used));
@@ -198,15 +197,38 @@ void MemorySection(Writer& o, Service& svc) {
   o.Field("used_memory_peak_human", Human(peak));
   o.Field("used_memory_peak_perc",
           Fixed(peak ? 100.0 * static_cast<double>(used) / static_cast<double>(peak) : 0, 2) + "%");
+  o.FieldU("used_memory_overhead", overhead);
+  o.FieldU("used_memory_startup", startup);
+  o.FieldU("used_memory_dataset", dataset);
+  o.Field("used_memory_dataset_perc",
+          Fixed(100.0 * static_cast<double>(dataset) / static_cast<double>(net), 2) + "%");
+  o.FieldU("allocator_allocated", a.allocated);
+  o.FieldU("allocator_active", a.active);
+  o.FieldU("allocator_resident", a.resident);
   o.FieldU("total_system_memory", total);
   o.Field("total_system_memory_human", Human(total));
   o.Field("maxmemory", maxmemory);
   o.Field("maxmemory_human", Human(static_cast<uint64_t>(maxmemory)));
   o.Field("maxmemory_policy", svc.config().Value("maxmemory-policy"));
-  o.Field("mem_fragmentation_ratio",
-          Fixed(used ? static_cast<double>(rss) / static_cast<double>(used) : 0, 2));
-  o.Field("mem_fragmentation_bytes", static_cast<int64_t>(rss) - static_cast<int64_t>(used));
+  o.Field("allocator_frag_ratio", ratio(a.active, a.allocated));
+  o.Field("allocator_frag_bytes", diff(a.active, a.allocated));
+  o.Field("allocator_rss_ratio", ratio(a.resident, a.active));
+  o.Field("allocator_rss_bytes", diff(a.resident, a.active));
+  o.Field("rss_overhead_ratio", ratio(rss, a.resident));
+  o.Field("rss_overhead_bytes", diff(rss, a.resident));
+  o.Field("mem_fragmentation_ratio", ratio(rss, used));
+  o.Field("mem_fragmentation_bytes", diff(rss, used));
+  o.FieldU("mem_not_counted_for_evict", memory::InTransit());
+  o.Field("mem_replication_backlog", 0);
+  o.Field("mem_total_replication_buffers", 0);
+  o.Field("mem_clients_slaves", 0);
+  o.FieldU("mem_clients_normal", guard.PublishedClients());
+  o.Field("mem_cluster_links", 0);
+  o.Field("mem_aof_buffer", 0);
   o.Field("mem_allocator", "libc");
+  o.Field("active_defrag_running", 0);
+  o.Field("lazyfree_pending_objects", 0);
+  o.Field("lazyfreed_objects", 0);
 }
 
 void PersistenceSection(Writer& o, Service& svc, const std::vector<WorkerInfo>& w) {
@@ -238,7 +260,7 @@ void PersistenceSection(Writer& o, Service& svc, const std::vector<WorkerInfo>& 
   o.Field("aof_last_write_status", "ok");
 }
 
-void StatsSection(Writer& o, const std::vector<WorkerInfo>& w) {
+void StatsSection(Writer& o, Service& svc, const std::vector<WorkerInfo>& w) {
   o.Section("Stats");
   o.FieldU("total_connections_received", Sum(w, [](auto& x) { return x.total_connections; }));
   o.FieldU("total_commands_processed", Sum(w, [](auto& x) { return x.total_commands; }));
@@ -260,8 +282,13 @@ void StatsSection(Writer& o, const std::vector<WorkerInfo>& w) {
   o.FieldU("expired_keys", Sum(w, [](auto& x) { return x.expired_keys; }));
   o.FieldU("evicted_keys", Sum(w, [](auto& x) { return x.evicted_keys; }));
   o.Field("evicted_clients", 0);
+  o.FieldU("total_eviction_exceeded_time", svc.memory_guard().ExceededTotalMs());
+  o.FieldU("current_eviction_exceeded_time", svc.memory_guard().ExceededCurrentMs());
   o.FieldU("keyspace_hits", Sum(w, [](auto& x) { return x.keyspace_hits; }));
   o.FieldU("keyspace_misses", Sum(w, [](auto& x) { return x.keyspace_misses; }));
+  o.Field("pubsub_channels", svc.pubsub().Count(SubKind::kChannel));
+  o.Field("pubsub_patterns", svc.pubsub().Count(SubKind::kPattern));
+  o.Field("pubsubshard_channels", svc.pubsub().Count(SubKind::kShard));
   o.Field("latest_fork_usec", 0);
   o.Field("total_forks", 0);
   o.FieldU("unexpected_error_replies", Sum(w, [](auto& x) { return x.unexpected_error_replies; }));
@@ -324,6 +351,19 @@ void ErrorStatsSection(Writer& o, const std::vector<WorkerInfo>& w) {
   for (const auto& [code, n] : all) o.Field("errorstat_" + code, "count=" + std::to_string(n));
 }
 
+// latency_percentiles_usec_<cmd>:p50=..,p99=..,p99.9=.. from the workers' histograms.
+void LatencyStatsSection(Writer& o, Service& svc, const std::vector<WorkerInfo>& w) {
+  std::map<int, observe::LatencyHistogram> merged;
+  for (const auto& x : w) {
+    for (const auto& s : x.latency) merged[s.id].MergeSparse(s.hist, s.hist_sum, s.hist_max);
+  }
+  std::vector<double> ps = InfoPercentiles(svc);
+  o.Section("Latencystats");
+  for (const auto& [id, h] : merged) {
+    o.Field("latency_percentiles_usec_" + svc.all_specs()[id]->name, FormatPercentiles(h, ps));
+  }
+}
+
 void KeyspaceSection(Writer& o, const std::vector<WorkerInfo>& w) {
   o.Section("Keyspace");
   for (int db = 0; db < kNumDatabases; ++db) {
@@ -350,12 +390,13 @@ std::string BuildInfo(Service& svc, const InfoRequest& r, const std::vector<Work
   if (r.clients) ClientsSection(o, svc, w);
   if (r.memory) MemorySection(o, svc);
   if (r.persistence) PersistenceSection(o, svc, w);
-  if (r.stats) StatsSection(o, w);
+  if (r.stats) StatsSection(o, svc, w);
   if (r.replication) ReplicationSection(o, svc);
   if (r.cpu) CpuSection(o);
   if (r.modules) o.Section("Modules");
   if (r.commandstats) CommandStatsSection(o, svc, w);
   if (r.errorstats) ErrorStatsSection(o, w);
+  if (r.latencystats) LatencyStatsSection(o, svc, w);
   if (r.cluster) {
     o.Section("Cluster");
     o.Field("cluster_enabled", 0);

@@ -3,6 +3,7 @@
 #include <climits>
 
 #include "base/strutil.h"
+#include "commands/notify.h"
 #include "commands/family_util.h"
 #include "commands/key_family.h"
 #include "commands/service.h"
@@ -82,8 +83,10 @@ void ExpireGeneric(CmdArgs args, CmdCtx& ctx, int64_t basetime, bool seconds) {
 
   if (when <= ctx.now_ms) {
     db.Erase(e);  // a deadline in the past deletes the key (Redis: checkAlreadyExpired)
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", args[1]);
   } else {
     db.SetExpire(e, when);
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "expire", args[1]);
   }
   ctx.rb->Integer(1);
 }
@@ -126,6 +129,7 @@ void CmdPersist(CmdArgs args, CmdCtx& ctx) {
     return;
   }
   db.ClearExpire(e);
+  NotifyKeyspaceEvent(ctx, kNotifyGeneric, "persist", args[1]);
   ctx.rb->Integer(1);
 }
 

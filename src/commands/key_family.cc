@@ -1,5 +1,6 @@
 // Key commands: DEL UNLINK EXISTS TOUCH TYPE OBJECT, and the family's registration (the other
 // parts live in key_expire.cc, key_rename.cc and key_space.cc; see key_family.h).
+#include "commands/notify.h"
 #include "commands/key_family.h"
 
 #include <cstdint>
@@ -55,6 +56,7 @@ int64_t OpCount(CmdArgs keys, CmdCtx& ctx, CountMode mode) {
       case CountMode::kDelete:
         if (KeyEntry* e = db.Peek(key, ctx.now_ms)) {
           db.Erase(e);
+          NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", key);
           ++n;
         }
         break;
@@ -164,7 +166,7 @@ void CmdObjectFreq(CmdArgs args, CmdCtx& ctx) {
         "to adjust.");
     return;
   }
-  ctx.rb->Integer(DbTable::LfuCount(e, ctx.now_ms));
+  ctx.rb->Integer(ctx.db().LfuValue(e, ctx.now_ms));
 }
 
 void CmdObjectIdletime(CmdArgs args, CmdCtx& ctx) {

@@ -11,6 +11,7 @@
 // The value travels as a shared_ptr because RunOnShards copies the per-shard function.
 #include "base/clock.h"
 #include "base/strutil.h"
+#include "commands/notify.h"
 #include "commands/family_util.h"
 #include "commands/key_family.h"
 #include "commands/service.h"
@@ -85,6 +86,8 @@ void RenameGeneric(CmdArgs args, CmdCtx& ctx, bool nx) {
   db.Detach(src);
   src->key.assign(args[2]);
   db.Attach(src, expire_at);
+  NotifyKeyspaceEvent(ctx, kNotifyGeneric, "rename_from", args[1]);
+  NotifyKeyspaceEvent(ctx, kNotifyGeneric, "rename_to", args[2]);
   nx ? ctx.rb->Integer(1) : ctx.rb->Ok();
 }
 
@@ -121,13 +124,16 @@ void MultiRenameGeneric(CmdArgs args, CmdCtx& ctx, bool nx) {
         Moved m = std::move(taken[0]);
         c.svc->RunOnShards<bool>(
             c, {dst_shard},
-            [dst, m, nx](CmdCtx& s) {
+            [src, dst, m, nx](CmdCtx& s) {
               DbTable& db = s.db();
               if (KeyEntry* e = db.Find(dst, s.now_ms)) {
                 if (nx) return false;
                 db.Erase(e);
               }
               PutKey(db, dst, m);
+              // Both events from here: a RENAMENX that fails must raise neither.
+              NotifyKeyspaceEvent(s, kNotifyGeneric, "rename_from", src);
+              NotifyKeyspaceEvent(s, kNotifyGeneric, "rename_to", dst);
               return true;
             },
             [=](std::vector<bool>& put) {
@@ -191,6 +197,7 @@ void CmdCopy(CmdArgs args, CmdCtx& ctx) {
   if (dst) db.Erase(dst);
   KeyEntry* e = db.Insert(args[2], std::move(copy));
   if (expire_at != 0) db.SetExpire(e, expire_at);
+  NotifyKeyspaceEventDb(ctx, dst_db, kNotifyGeneric, "copy_to", args[2]);
   ctx.rb->Integer(1);
 }
 
@@ -214,7 +221,9 @@ void MultiCopy(CmdArgs args, CmdCtx& ctx) {
         c.svc->RunOnShards<int64_t>(
             c, {dst_shard},
             [dst, m, replace, dst_db](CmdCtx& s) {
-              return OpCopyInto(s.shard().db(dst_db), dst, m, replace, s.now_ms);
+              int64_t n = OpCopyInto(s.shard().db(dst_db), dst, m, replace, s.now_ms);
+              if (n) NotifyKeyspaceEventDb(s, dst_db, kNotifyGeneric, "copy_to", dst);
+              return n;
             },
             [pending](std::vector<int64_t>& r) {
               int64_t n = r[0];
@@ -238,6 +247,8 @@ void CmdMove(CmdArgs args, CmdCtx& ctx) {
   int64_t expire_at = e->expire_at;
   src.Detach(e);
   dst.Attach(e, expire_at);
+  NotifyKeyspaceEvent(ctx, kNotifyGeneric, "move_from", args[1]);
+  NotifyKeyspaceEventDb(ctx, dbid, kNotifyGeneric, "move_to", args[1]);
   ctx.rb->Integer(1);
 }
 

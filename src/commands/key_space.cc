@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "base/glob.h"
 #include "base/strutil.h"
+#include "commands/notify.h"
 #include "commands/family_util.h"
 #include "commands/key_family.h"
 #include "commands/service.h"
@@ -116,6 +117,7 @@ ScanPage OpScan(CmdCtx& c, uint64_t cursor, const ScanFilter& f, int64_t count,
     bool live = IsLive(e, c.now_ms);
     if (!live) {
       if (f.use_type) ++stats.keyspace_misses;
+      NotifyKeyspaceEvent(c, kNotifyExpired, "expired", e->Key());
       db.Erase(e);  // a lookup would have expired it
       continue;
     }

@@ -1,5 +1,6 @@
 // Blocking list commands: BLPOP BRPOP BLMPOP BLMOVE BRPOPLPUSH (see blocking.h).
 #include "base/strutil.h"
+#include "commands/notify.h"
 #include "commands/blocking.h"
 #include "commands/families.h"
 #include "commands/family_util.h"
@@ -39,6 +40,7 @@ bool PushHere(CmdCtx& c, const std::string& dst, const std::string& v, bool to_l
   if (!e) e = c.db().Insert(dst, Value::Collection(std::make_unique<ListObject>()));
   ListObject* l = e->value.As<ListObject>();
   to_left ? l->PushFront(v) : l->PushBack(v);
+  NotifyKeyspaceEvent(c, kNotifyList, to_left ? "lpush" : "rpush", dst);
   NotifyListPush(c, dst);
   return true;
 }
@@ -93,7 +95,11 @@ BlockTicket* PopTicket(bool left, int64_t count, bool mpop) {
     } else {
       rb.Bulk(left ? l->PopFront() : l->PopBack());
     }
-    if (l->size() == 0) c.db().Erase(key);
+    NotifyKeyspaceEvent(c, kNotifyList, left ? "lpop" : "rpop", key);
+    if (l->size() == 0) {
+      c.db().Erase(key);
+      NotifyKeyspaceEvent(c, kNotifyGeneric, "del", key);
+    }
   };
   return t;
 }
@@ -118,7 +124,11 @@ BlockTicket* MoveTicket(std::string src, std::string dst, bool from_left, bool t
   t->serve = [src, dst, from_left, to_left](CmdCtx& c, std::string_view key, std::string* out) {
     ListObject* l = ListAt(c, key);
     std::string v = from_left ? l->PopFront() : l->PopBack();
-    if (l->size() == 0) c.db().Erase(key);
+    NotifyKeyspaceEvent(c, kNotifyList, from_left ? "lpop" : "rpop", key);
+    if (l->size() == 0) {
+      c.db().Erase(key);
+      NotifyKeyspaceEvent(c, kNotifyGeneric, "del", key);
+    }
     ReplyBuilder rb(out, 2);
     rb.Bulk(v);
     PushAnywhere(c, src, dst, std::move(v), from_left, to_left);

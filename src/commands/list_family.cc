@@ -1,5 +1,6 @@
 // List commands: LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX LSET LINSERT LREM LTRIM
 // LPOS LMOVE RPOPLPUSH LMPOP. Blocking forms live in list_blocking.cc.
+#include "commands/notify.h"
 #include "commands/families.h"
 #include "commands/family_util.h"
 #include "commands/list_util.h"
@@ -22,7 +23,10 @@ ListObject* FindOrCreateList(CmdCtx& ctx, std::string_view key, bool* wrong) {
 }
 
 void DeleteIfEmpty(CmdCtx& ctx, std::string_view key, ListObject* l) {
-  if (l->size() == 0) ctx.db().Erase(key);
+  if (l->size() == 0) {
+    ctx.db().Erase(key);
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", key);
+  }
 }
 
 namespace {
@@ -50,6 +54,7 @@ void PushGeneric(CmdArgs args, CmdCtx& ctx, bool front, bool only_existing) {
   }
   for (size_t i = 2; i < args.size(); ++i) front ? l->PushFront(args[i]) : l->PushBack(args[i]);
   ctx.rb->Integer(static_cast<int64_t>(l->size()));
+  NotifyKeyspaceEvent(ctx, kNotifyList, front ? "lpush" : "rpush", args[1]);
   NotifyListPush(ctx, args[1]);
 }
 
@@ -89,6 +94,7 @@ void PopGeneric(CmdArgs args, CmdCtx& ctx, bool front) {
     ctx.rb->ArrayHeader(static_cast<int64_t>(n));
     for (size_t i = 0; i < n; ++i) ctx.rb->Bulk(front ? l->PopFront() : l->PopBack());
   }
+  NotifyKeyspaceEvent(ctx, kNotifyList, front ? "lpop" : "rpop", args[1]);
   DeleteIfEmpty(ctx, args[1], l);
 }
 
@@ -154,6 +160,7 @@ void CmdLSet(CmdArgs args, CmdCtx& ctx) {
     ctx.rb->Error(err::kIndexRange);
     return;
   }
+  NotifyKeyspaceEvent(ctx, kNotifyList, "lset", args[1]);
   ctx.rb->Ok();
 }
 
@@ -178,6 +185,7 @@ void CmdLInsert(CmdArgs args, CmdCtx& ctx) {
     ctx.rb->Integer(-1);
     return;
   }
+  NotifyKeyspaceEvent(ctx, kNotifyList, "linsert", args[1]);
   ctx.rb->Integer(static_cast<int64_t>(l->size()));
 }
 
@@ -196,6 +204,7 @@ void CmdLRem(CmdArgs args, CmdCtx& ctx) {
   }
   size_t n = l->Remove(args[3], count);
   ctx.rb->Integer(static_cast<int64_t>(n));
+  if (n) NotifyKeyspaceEvent(ctx, kNotifyList, "lrem", args[1]);
   DeleteIfEmpty(ctx, args[1], l);
 }
 
@@ -215,6 +224,7 @@ void CmdLTrim(CmdArgs args, CmdCtx& ctx) {
     } else {
       l->Trim(1, 0);
     }
+    NotifyKeyspaceEvent(ctx, kNotifyList, "ltrim", args[1]);
     DeleteIfEmpty(ctx, args[1], l);
   }
   ctx.rb->Ok();

@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "base/strutil.h"
+#include "commands/notify.h"
 #include "commands/families.h"
 #include "commands/family_util.h"
 #include "commands/list_util.h"
@@ -51,10 +52,14 @@ void MoveLocal(CmdCtx& ctx, std::string_view src, std::string_view dst, bool fro
     return;
   }
   std::string v = from_left ? s->PopFront() : s->PopBack();
-  if (s->size() == 0) ctx.db().Erase(src);
+  bool emptied = s->size() == 0;
+  if (emptied) ctx.db().Erase(src);
   ListObject* dl = FindOrCreateList(ctx, dst, &wrong);
   to_left ? dl->PushFront(v) : dl->PushBack(v);
   ctx.rb->Bulk(v);
+  NotifyKeyspaceEvent(ctx, kNotifyList, to_left ? "lpush" : "rpush", dst);
+  NotifyKeyspaceEvent(ctx, kNotifyList, from_left ? "lpop" : "rpop", src);
+  if (emptied) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", src);
   NotifyListPush(ctx, dst);
 }
 
@@ -93,7 +98,11 @@ void MoveAcross(CmdCtx& ctx, std::string src, std::string dst, bool from_left, b
                       if (r.state != MoveStep::kOk) return r;
                       ListObject* l = c.db().Find(src, c.now_ms)->value.As<ListObject>();
                       r.value = from_left ? l->PopFront() : l->PopBack();
-                      if (l->size() == 0) c.db().Erase(src);
+                      NotifyKeyspaceEvent(c, kNotifyList, from_left ? "lpop" : "rpop", src);
+                      if (l->size() == 0) {
+                        c.db().Erase(src);
+                        NotifyKeyspaceEvent(c, kNotifyGeneric, "del", src);
+                      }
                       return r;
                     },
                     [=](MoveStep& s3) mutable {
@@ -117,6 +126,8 @@ void MoveAcross(CmdCtx& ctx, std::string src, std::string dst, bool from_left, b
                                  return r;
                                }
                                to_left ? l->PushFront(v) : l->PushBack(v);
+                               NotifyKeyspaceEvent(c, kNotifyList, to_left ? "lpush" : "rpush",
+                                                   dst);
                                NotifyListPush(c, dst);
                                r.state = MoveStep::kOk;
                                return r;
@@ -225,6 +236,7 @@ bool PopFirstNonEmpty(CmdCtx& ctx, const std::vector<std::string_view>& keys, bo
     ctx.rb->Bulk(k);
     ctx.rb->ArrayHeader(static_cast<int64_t>(n));
     for (size_t i = 0; i < n; ++i) ctx.rb->Bulk(left ? l->PopFront() : l->PopBack());
+    NotifyKeyspaceEvent(ctx, kNotifyList, left ? "lpop" : "rpop", k);
     DeleteIfEmpty(ctx, k, l);
     return true;
   }
@@ -285,6 +297,7 @@ void MPopTry(std::shared_ptr<MPopState> st, size_t i) {
         if (l == nullptr) return r;
         size_t n = std::min<size_t>(static_cast<size_t>(count), l->size());
         for (size_t j = 0; j < n; ++j) r.values.push_back(left ? l->PopFront() : l->PopBack());
+        NotifyKeyspaceEvent(c, kNotifyList, left ? "lpop" : "rpop", key);
         DeleteIfEmpty(c, key, l);
         r.state = MoveStep::kOk;
         return r;

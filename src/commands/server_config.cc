@@ -53,9 +53,12 @@ void CmdConfigResetStat(CmdArgs, CmdCtx& ctx) {
         ws.net_in_rate = RateSampler{};
         ws.net_out_rate = RateSampler{};
         ws.expired_keys_base = c.shard().expired_keys();
+        ws.evicted_keys = 0;
         ShardStats& ss = c.shard().stats();
         ss.keyspace_hits = 0;
         ss.keyspace_misses = 0;
+        c.shard().metrics().ResetHistograms();  // as Redis frees its latency histograms
+        c.shard().metrics().hot_keys().Reset();
         return 0;
       },
       [pending](std::vector<int>&) { pending->Finish([](ReplyBuilder& rb) { rb.Ok(); }); });

@@ -5,6 +5,10 @@
 #include "base/strutil.h"
 #include "commands/command_meta.h"
 #include "commands/families.h"
+#include "commands/memory_family.h"
+#include "core/memory.h"
+#include "commands/observe_hook.h"
+#include "commands/pubsub_hub.h"
 
 namespace kora {
 namespace {
@@ -15,6 +19,10 @@ class OwnedArgs {
   explicit OwnedArgs(CmdArgs args) {
     size_t total = 0;
     for (auto a : args) total += a.size();
+    // In transit, not data: maxmemory does not count it (core/memory.h).
+    transit_ = static_cast<int64_t>(memory::ChunkBytes(total ? total : 1) +
+                                    memory::ChunkBytes(args.size() * sizeof(std::string_view)));
+    memory::AddInTransit(transit_);
     buf_.reset(new char[total ? total : 1]);
     views_.reserve(args.size());
     char* p = buf_.get();
@@ -24,11 +32,20 @@ class OwnedArgs {
       p += a.size();
     }
   }
+  OwnedArgs(OwnedArgs&& o) noexcept
+      : buf_(std::move(o.buf_)), views_(std::move(o.views_)), transit_(o.transit_) {
+    o.transit_ = 0;
+  }
+  OwnedArgs& operator=(OwnedArgs&&) = delete;
+  ~OwnedArgs() {
+    if (transit_ != 0) memory::AddInTransit(-transit_);
+  }
   CmdArgs args() const { return CmdArgs(views_.data(), views_.size()); }
 
  private:
   std::unique_ptr<char[]> buf_;  // views_ point here; stable across moves
   std::vector<std::string_view> views_;
+  int64_t transit_ = 0;
 };
 
 void AppendQuotedArg(std::string* out, std::string_view a, size_t budget) {
@@ -75,6 +92,8 @@ void PendingReply::Finish(const std::function<void(ReplyBuilder&)>& write) {
 Service::Service(Engine* engine, ServiceOptions opts)
     : engine_(engine), opts_(std::move(opts)), start_ms_(NowUnixMs()) {
   for (int i = 0; i < engine_->size(); ++i) workers_.push_back(std::make_unique<WorkerState>());
+  pubsub_ = std::make_unique<PubSubHub>(engine_->size(), &config_);
+  memory_guard_ = std::make_unique<MemoryGuard>(this);  // before the params that feed it
   DefineConfigParams(*this);
   // Created before Engine::Start, so adding timers to the loops here is safe.
   for (int i = 0; i < engine_->size(); ++i) {
@@ -147,24 +166,28 @@ void Service::RunData(uint64_t tx, absl::AnyInvocable<void()> fn) {
   fn();
 }
 
-void Service::Execute(const CommandSpec* spec, CmdArgs args, CmdCtx& ctx) {
-  int64_t start = MonotonicUs();
+int64_t Service::Execute(const CommandSpec* spec, CmdArgs args, CmdCtx& ctx) {
+  int64_t start = FastMonotonicUs();
   std::string* buf = ctx.rb->buffer();
   size_t before = buf->size();
   Shard& shard = ctx.worker->shard();
   bool was_writing = shard.write_mode();
   shard.set_write_mode((spec->flags & kCmdWrite) != 0);
+  uint64_t key_hash = BeginRecord(*this, shard, *spec, args);
   spec->handler(args, ctx);
   shard.set_write_mode(was_writing);
   WorkerState& ws = *workers_[ctx.worker->id()];
   CmdStat& st = ws.cmd_stats[spec->id];
   ++st.calls;
-  st.usec += static_cast<uint64_t>(MonotonicUs() - start);
+  int64_t dur = FastMonotonicUs() - start;
+  st.usec += static_cast<uint64_t>(dur);
+  RecordCommand(*this, shard, *spec, args, dur, key_hash);
   // The handler may have moved the builder (CLIENT REPLY ON); only look at what it wrote here.
   if (ctx.rb->buffer() == buf && buf->size() > before && (*buf)[before] == '-') {
     ++st.failed;
     CountErrorReply(ws, std::string_view(*buf).substr(before));
   }
+  return dur;
 }
 
 void Service::CountErrorReply(WorkerState& ws, std::string_view reply) {
@@ -185,7 +208,7 @@ void Service::CountErrorReply(WorkerState& ws, std::string_view reply) {
 }
 
 const CommandSpec* Service::Prefetch(ConnContext& conn, CmdArgs args, int stage,
-                                     const CommandSpec* spec) {
+                                     const CommandSpec* spec, int* key_shard) {
   if (spec == nullptr) spec = Find(args[0]);
   if (spec == nullptr || spec->first_key <= 0 || (spec->flags & kCmdConn) ||
       static_cast<size_t>(spec->first_key) >= args.size()) {
@@ -193,13 +216,15 @@ const CommandSpec* Service::Prefetch(ConnContext& conn, CmdArgs args, int stage,
   }
   std::string_view key = args[spec->first_key];
   Worker* w = Worker::Current();
-  if (engine_->ShardOf(key) != w->id()) return spec;
+  if (*key_shard < 0) *key_shard = engine_->ShardOf(key);
+  if (*key_shard != w->id()) return spec;
   const auto& dict = w->shard().db(conn.db_index).dict();
   stage == 0 ? dict.PrefetchBucket(key) : dict.PrefetchNode(key);
   return spec;
 }
 
-void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec) {
+void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec,
+                       int key_shard) {
   Worker* worker = Worker::Current();
   WorkerState& ws = *workers_[worker->id()];
   if (spec == nullptr) spec = Find(args[0]);
@@ -241,6 +266,7 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec)
       return;
     }
     spec = sub;
+    key_shard = -1;  // Prefetch hashed the container's key position
     if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
       ++ws.cmd_stats[spec->id].rejected;
       conn.Reply().Error("ERR wrong number of arguments for '" + spec->name + "' command");
@@ -253,6 +279,35 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec)
     ++ws.cmd_stats[spec->id].rejected;
     conn.Reply().Error("NOAUTH Authentication required.");
     CountErrorReply(ws, "-NOAUTH ");
+    if (conn.multi_queued >= 0) conn.multi_error = true;
+    return;
+  }
+  // maxmemory (Redis's performEvictions and OOM check); one load when no limit is set.
+  if (memory_guard_->enabled() && conn.tx_id == 0 && !memory_guard_->Admit(conn, spec)) {
+    ++ws.cmd_stats[spec->id].rejected;
+    conn.Reply().Error(kOomError);
+    CountErrorReply(ws, "-OOM ");
+    if (conn.multi_queued >= 0) conn.multi_error = true;
+    return;
+  }
+  if (conn.resp == 2 && conn.subscriptions + conn.psubscriptions + conn.ssubscriptions > 0 &&
+      !PubSubContextAllows(*spec)) {  // RESP2 subscribed mode (commands/pubsub_family.cc)
+    ++ws.cmd_stats[spec->id].rejected;
+    conn.Reply().Error("ERR Can't execute '" + spec->name +
+                       "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+                       "allowed in this context");
+    CountErrorReply(ws, "-ERR");
+    if (conn.multi_queued >= 0) conn.multi_error = true;
+    return;
+  }
+  if (script_busy.load(std::memory_order_relaxed) > 0 && !(spec->flags & kCmdAllowBusy) &&
+      conn.tx_id == 0) {
+    ++ws.cmd_stats[spec->id].rejected;
+    conn.Reply().Error(script_busy_fn.load() ? "BUSY Redis is busy running a script. You can only "
+                                               "call FUNCTION KILL or SHUTDOWN NOSAVE."
+                                             : "BUSY Redis is busy running a script. You can only "
+                                               "call SCRIPT KILL or SHUTDOWN NOSAVE.");
+    CountErrorReply(ws, "-BUSY ");
     if (conn.multi_queued >= 0) conn.multi_error = true;
     return;
   }
@@ -269,13 +324,14 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec)
   ctx.worker = worker;
   ctx.spec = spec;
   ctx.db_index = conn.db_index;
-  ctx.now_ms = NowUnixMs();
+  ctx.now_ms = CommandNowMs();
   ctx.tx_id = conn.tx_id;
 
   if (spec->flags & kCmdConn) {
     ctx.conn = &conn;
     ctx.rb = &conn.Reply();
-    Execute(spec, args, ctx);
+    int64_t dur = Execute(spec, args, ctx);
+    if (IsSlow(worker->shard(), *spec, dur)) PushSlowEntry(*this, conn, MakeSlowEntry(args, dur));
     return;
   }
 
@@ -284,7 +340,7 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec)
   bool spread = false;
   std::vector<int> spread_shards;
   if (spec->getkeys == nullptr && spec->first_key > 0 && spec->last_key == spec->first_key) {
-    target = engine_->ShardOf(args[spec->first_key]);
+    target = key_shard >= 0 ? key_shard : engine_->ShardOf(args[spec->first_key]);
   } else {
     std::vector<size_t> keys;
     ExtractKeys(*spec, args, &keys);
@@ -304,15 +360,19 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec)
       return;
     }
     if (conn.tx_id == 0) {  // not yet inside a transaction: make it one
+      --ws.total_commands;  // counted once, when it runs inside the transaction
       RunAtomically(conn, args, std::move(spread_shards));
       return;
     }
     ctx.conn = &conn;
-    int64_t start = MonotonicUs();
+    int64_t start = FastMonotonicUs();
     spec->multi(args, ctx);
     CmdStat& st = ws.cmd_stats[spec->id];
     ++st.calls;
-    st.usec += static_cast<uint64_t>(MonotonicUs() - start);
+    int64_t dur = FastMonotonicUs() - start;
+    st.usec += static_cast<uint64_t>(dur);
+    RecordCommand(*this, worker->shard(), *spec, args, dur, 0);
+    if (IsSlow(worker->shard(), *spec, dur)) PushSlowEntry(*this, conn, MakeSlowEntry(args, dur));
     return;
   }
   if (target < 0 || target == worker->id()) {
@@ -321,7 +381,8 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec)
       return;
     }
     ctx.rb = &conn.Reply();
-    Execute(spec, args, ctx);
+    int64_t dur = Execute(spec, args, ctx);
+    if (IsSlow(worker->shard(), *spec, dur)) PushSlowEntry(*this, conn, MakeSlowEntry(args, dur));
     return;
   }
   HopSingle(conn, spec, args, target);
@@ -343,7 +404,10 @@ void Service::DeferLocal(ConnContext& conn, const CommandSpec* spec, CmdArgs arg
     ctx.db_index = db;
     ctx.now_ms = NowUnixMs();
     ctx.rb = &rb;
-    Execute(spec, owned.args(), ctx);
+    int64_t dur = Execute(spec, owned.args(), ctx);
+    if (IsSlow(ctx.worker->shard(), *spec, dur)) {
+      PushSlowEntry(*this, *cp, MakeSlowEntry(owned.args(), dur));
+    }
     cp->FillSlot(slot, std::move(out));
     cp->Unref();
   });
@@ -371,8 +435,11 @@ void Service::HopSingle(ConnContext& conn, const CommandSpec* spec, CmdArgs args
     ctx.now_ms = NowUnixMs();
     ctx.rb = &rb;
     ctx.tx_id = tx;
-    Execute(spec, owned.args(), ctx);
-    ctx.worker->Send(src, [cp, slot, out = std::move(out)]() mutable {
+    int64_t dur = Execute(spec, owned.args(), ctx);
+    std::unique_ptr<observe::SlowlogEntry> slow;
+    if (IsSlow(ctx.worker->shard(), *spec, dur)) slow = MakeSlowEntry(owned.args(), dur);
+    ctx.worker->Send(src, [this, cp, slot, out = std::move(out), slow = std::move(slow)]() mutable {
+      if (slow) PushSlowEntry(*this, *cp, std::move(slow));
       cp->FillSlot(slot, std::move(out));
       cp->Unref();
     });

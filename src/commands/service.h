@@ -26,6 +26,8 @@
 
 namespace kora {
 
+class PubSubHub;
+
 struct ServiceOptions {
   std::string bind = "127.0.0.1";
   int port = 6379;
@@ -105,6 +107,8 @@ class PendingReply {
   bool barrier_;
 };
 
+class MemoryGuard;
+
 class Service {
  public:
   Service(Engine* engine, ServiceOptions opts);
@@ -124,12 +128,15 @@ class Service {
 
   // Runs one command for `conn` (on conn's worker thread). `spec` may carry the result of an
   // earlier Find(args[0]) (see Prefetch).
-  void Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec = nullptr);
+  // `key_shard` may carry the shard of the first key as Prefetch computed it (-1: unknown).
+  void Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec = nullptr,
+                int key_shard = -1);
   // For batched pipelines: looks the command up and, when its key lives on this worker's shard,
   // asks the CPU to start loading the key's hash bucket (stage 1) or first node (stage 2), so
-  // the lookups of a batch overlap instead of waiting on memory one after another.
+  // the lookups of a batch overlap instead of waiting on memory one after another. `key_shard`
+  // (-1 on the first call) receives the first key's shard, so it is hashed once.
   const CommandSpec* Prefetch(ConnContext& conn, CmdArgs args, int stage,
-                              const CommandSpec* spec);
+                              const CommandSpec* spec, int* key_shard);
 
   // Connection registry and per-worker statistics (call on that worker's thread).
   WorkerState& local();
@@ -167,8 +174,22 @@ class Service {
   void Unpause();
   // Counts an error reply (the bytes of one reply starting with '-') in `ws`.
   static void CountErrorReply(WorkerState& ws, std::string_view reply);
+  // maxmemory: the limit, the eviction policy and the server-wide eviction (memory_family.h).
+  MemoryGuard& memory_guard() { return *memory_guard_; }
   // Highest used_memory INFO has observed (Redis's used_memory_peak).
   std::atomic<uint64_t>& memory_peak() { return memory_peak_; }
+  // Scripting (commands/script_runner.cc) keeps its state here, type-erased. While
+  // script_busy > 0 a script has run past busy-reply-threshold and other clients get BUSY
+  // (the FUNCTION KILL text when script_busy_fn is set).
+  std::shared_ptr<void> scripting;
+  std::atomic<int> script_busy{0};
+  std::atomic<bool> script_busy_fn{false};
+  // Next SLOWLOG entry id (shared by the workers' slow logs, commands/slowlog_family.cc).
+  std::atomic<uint64_t>& slowlog_ids() { return slowlog_ids_; }
+  // Pub/sub registry (commands/pubsub_hub.h) and the keyspace notification classes in force
+  // (commands/notify.h; 0 when notifications are off).
+  PubSubHub& pubsub() { return *pubsub_; }
+  std::atomic<uint32_t>& keyspace_events() { return keyspace_events_; }
 
  private:
   void HopSingle(ConnContext& conn, const CommandSpec* spec, CmdArgs args, int target);
@@ -180,7 +201,8 @@ class Service {
   // makes every multi-key command atomic and isolated across shards.
   void RunAtomically(ConnContext& conn, CmdArgs args, std::vector<int> shards);
  private:
-  void Execute(const CommandSpec* spec, CmdArgs args, CmdCtx& ctx);
+  // Runs a handler on the current worker and records it; returns its run time (µs).
+  int64_t Execute(const CommandSpec* spec, CmdArgs args, CmdCtx& ctx);
   bool ParkIfPaused(ConnContext& conn, const CommandSpec* spec, CmdArgs args);
   void ResumeParked(WorkerState& ws);
   void OnWorkerTimer(int worker);  // every 100 ms on each worker
@@ -202,6 +224,10 @@ class Service {
   std::atomic<int64_t> pause_end_ms_{0};
   std::atomic<int> pause_mode_{0};
   std::atomic<uint64_t> memory_peak_{0};
+  std::unique_ptr<MemoryGuard> memory_guard_;
+  std::atomic<uint64_t> slowlog_ids_{0};
+  std::unique_ptr<PubSubHub> pubsub_;
+  std::atomic<uint32_t> keyspace_events_{0};
 };
 
 template <class R>

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/strutil.h"
+#include "commands/notify.h"
 #include "commands/hash_set_common.h"
 #include "commands/service.h"
 #include "commands/set_family.h"
@@ -138,7 +139,10 @@ int64_t StoreSet(CmdCtx& ctx, std::string_view dst, std::unique_ptr<SetObject> r
   DbTable& db = ctx.db();
   KeyEntry* e = db.Find(dst, ctx.now_ms);
   if (r == nullptr || r->size() == 0) {
-    if (e != nullptr) db.Erase(e);
+    if (e != nullptr) {
+      db.Erase(e);
+      NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", dst);
+    }
     return 0;
   }
   auto n = static_cast<int64_t>(r->size());
@@ -148,6 +152,8 @@ int64_t StoreSet(CmdCtx& ctx, std::string_view dst, std::unique_ptr<SetObject> r
   } else {
     db.Insert(dst, Value::Collection(std::move(r)));
   }
+  // The event is the command's name: sunionstore, sinterstore or sdiffstore.
+  if (ctx.spec) NotifyKeyspaceEvent(ctx, kNotifySet, ctx.spec->name, dst);
   return n;
 }
 

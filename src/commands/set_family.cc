@@ -1,6 +1,7 @@
 // Set commands on one key: SADD SREM SMEMBERS SISMEMBER SMISMEMBER SCARD SPOP SRANDMEMBER
 // SSCAN, and the family's registration (the multi-key commands live in set_algebra.cc and
 // set_move.cc).
+#include "commands/notify.h"
 #include "commands/set_family.h"
 
 #include <absl/container/flat_hash_set.h>
@@ -29,6 +30,7 @@ void CmdSAdd(CmdArgs args, CmdCtx& ctx) {
   size_t max = GetCollectionLimits(ctx).set_max_intset_entries;
   int64_t added = 0;
   for (size_t i = 2; i < args.size(); ++i) added += s->Add(args[i], max);
+  if (added) NotifyKeyspaceEvent(ctx, kNotifySet, "sadd", args[1]);
   ctx.rb->Integer(added);
 }
 
@@ -37,6 +39,7 @@ void CmdSRem(CmdArgs args, CmdCtx& ctx) {
   KeyEntry* e = FindTyped(ctx, args[1], ValueType::kSet, &wrong);
   if (wrong) return;
   int64_t removed = 0;
+  bool emptied = false;
   if (e != nullptr) {
     SetObject* s = AsSet(e);
     for (size_t i = 2; i < args.size(); ++i) {
@@ -44,10 +47,13 @@ void CmdSRem(CmdArgs args, CmdCtx& ctx) {
       ++removed;
       if (s->size() == 0) {
         ctx.db().Erase(e);
+        emptied = true;
         break;
       }
     }
   }
+  if (removed) NotifyKeyspaceEvent(ctx, kNotifySet, "srem", args[1]);
+  if (emptied) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", args[1]);
   ctx.rb->Integer(removed);
 }
 
@@ -107,6 +113,7 @@ void SPopWithCount(CmdArgs args, CmdCtx& ctx) {
   SetObject* s = AsSet(e);
   size_t size = s->size();
   size_t max = GetCollectionLimits(ctx).set_max_intset_entries;
+  NotifyKeyspaceEvent(ctx, kNotifySet, "spop", args[1]);
   std::mt19937_64& rng = ctx.shard().rng();
   if (count >= size) {
     // The whole set, through a union into a fresh set as Redis does (so integer members come
@@ -116,6 +123,7 @@ void SPopWithCount(CmdArgs args, CmdCtx& ctx) {
     rb->SetHeader(static_cast<int64_t>(size));
     all.ForEach([rb](std::string_view m) { rb->Bulk(m); });
     ctx.db().Erase(e);
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", args[1]);
     return;
   }
   rb->SetHeader(static_cast<int64_t>(count));
@@ -157,7 +165,11 @@ void CmdSPop(CmdArgs args, CmdCtx& ctx) {
   }
   std::string m;
   AsSet(e)->PopRandom(ctx.shard().rng(), &m);
-  if (AsSet(e)->size() == 0) ctx.db().Erase(e);
+  NotifyKeyspaceEvent(ctx, kNotifySet, "spop", args[1]);
+  if (AsSet(e)->size() == 0) {
+    ctx.db().Erase(e);
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", args[1]);
+  }
   ctx.rb->Bulk(m);
 }
 

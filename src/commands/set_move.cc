@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "commands/notify.h"
 #include "commands/hash_set_common.h"
 #include "commands/service.h"
 #include "commands/set_family.h"
@@ -26,7 +27,11 @@ int64_t OpTakeFromSource(CmdCtx& ctx, std::string_view src, std::string_view mem
   if (e->value.type() != ValueType::kSet || dst_wrong_type) return kWrongType;
   SetObject* s = e->value.As<SetObject>();
   if (!s->Remove(member)) return 0;
-  if (s->size() == 0) db.Erase(e);
+  NotifyKeyspaceEvent(ctx, kNotifySet, "srem", src);
+  if (s->size() == 0) {
+    db.Erase(e);
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", src);
+  }
   return 1;
 }
 
@@ -36,7 +41,9 @@ void OpAddToDestination(CmdCtx& ctx, std::string_view dst, std::string_view memb
   KeyEntry* e = db.Find(dst, ctx.now_ms);
   if (e != nullptr && e->value.type() != ValueType::kSet) return;  // changed since the check
   if (e == nullptr) e = db.Insert(dst, Value::Collection(std::make_unique<SetObject>()));
-  e->value.As<SetObject>()->Add(member, GetCollectionLimits(ctx).set_max_intset_entries);
+  if (e->value.As<SetObject>()->Add(member, GetCollectionLimits(ctx).set_max_intset_entries)) {
+    NotifyKeyspaceEvent(ctx, kNotifySet, "sadd", dst);
+  }
 }
 
 void Finish(PendingReply* pending, int64_t r) {
@@ -73,7 +80,11 @@ void CmdSMove(CmdArgs args, CmdCtx& ctx) {
     ctx.rb->Integer(0);
     return;
   }
-  if (s->size() == 0) db.Erase(src);
+  NotifyKeyspaceEvent(ctx, kNotifySet, "srem", args[1]);
+  if (s->size() == 0) {
+    db.Erase(src);
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", args[1]);
+  }
   OpAddToDestination(ctx, args[2], args[3]);
   ctx.rb->Integer(1);
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/strutil.h"
+#include "commands/notify.h"
 #include "commands/conn_context.h"
 #include "commands/families.h"
 #include "commands/family_util.h"
@@ -107,6 +108,8 @@ Loaded LoadElements(CmdCtx& ctx, const std::string& key, const SortOpts& o) {
       return r;
     }
     r.type = t;
+    // Redis converts a sorted set to its skiplist encoding for SORT (visible in OBJECT ENCODING).
+    if (t == ValueType::kZSet) e->value.As<ZSetObject>()->ConvertToSkiplist();
   } else {
     ++ctx.shard().stats().keyspace_misses;
   }
@@ -299,7 +302,10 @@ void FinishSort(std::shared_ptr<SortJob> job, CmdCtx& ctx, PendingReply* pending
         DbTable& db = c.db();
         KeyEntry* e = db.Peek(dest, c.now_ms);
         if (items->empty()) {
-          if (e) db.Erase(e);
+          if (e) {
+            db.Erase(e);
+            NotifyKeyspaceEvent(c, kNotifyGeneric, "del", dest);
+          }
           return 0;
         }
         auto obj = std::make_unique<ListObject>();
@@ -311,6 +317,7 @@ void FinishSort(std::shared_ptr<SortJob> job, CmdCtx& ctx, PendingReply* pending
         } else {
           db.Insert(dest, std::move(v));
         }
+        NotifyKeyspaceEvent(c, kNotifyList, "sortstore", dest);
         return 0;
       },
       [pending, count](std::vector<int>&) {

@@ -1,6 +1,7 @@
 // Stream consumer groups: XGROUP, XACK, XPENDING (Redis 7.0 semantics). XCLAIM and XAUTOCLAIM
 // are in stream_claim.cc.
 #include "base/strutil.h"
+#include "commands/notify.h"
 #include "commands/family_util.h"
 #include "commands/server_family.h"
 #include "commands/service.h"
@@ -84,6 +85,7 @@ void CmdXGroup(CmdArgs args, CmdCtx& ctx) {
               ->value.As<StreamObject>();
     }
     if (s->CreateGroup(name, id, entries_read)) {
+      NotifyKeyspaceEvent(ctx, kNotifyStream, "xgroup-create", key);
       ctx.rb->Ok();
     } else {
       ctx.rb->Error("BUSYGROUP Consumer Group name already exists");
@@ -98,20 +100,25 @@ void CmdXGroup(CmdArgs args, CmdCtx& ctx) {
     }
     g->last_id = id;
     g->entries_read = entries_read;
+    NotifyKeyspaceEvent(ctx, kNotifyStream, "xgroup-setid", key);
     ctx.rb->Ok();
   } else if (EqualsIgnoreCase(opt, "destroy") && argc == 4) {
     if (g) {
       s->DestroyGroup(name);
       ctx.rb->Integer(1);
+      NotifyKeyspaceEvent(ctx, kNotifyStream, "xgroup-destroy", key);
       NotifyStreamAdd(ctx, key);  // blocked XREADGROUP clients get NOGROUP
     } else {
       ctx.rb->Integer(0);
     }
   } else if (EqualsIgnoreCase(opt, "createconsumer") && argc == 5) {
-    ctx.rb->Integer(g->CreateConsumer(args[4], ctx.now_ms) ? 1 : 0);
+    bool created = g->CreateConsumer(args[4], ctx.now_ms) != nullptr;
+    if (created) NotifyKeyspaceEvent(ctx, kNotifyStream, "xgroup-createconsumer", key);
+    ctx.rb->Integer(created ? 1 : 0);
   } else if (EqualsIgnoreCase(opt, "delconsumer") && argc == 5) {
     StreamConsumer* c = g->FindConsumer(args[4]);
     ctx.rb->Integer(c ? static_cast<int64_t>(g->DeleteConsumer(c)) : 0);
+    if (c) NotifyKeyspaceEvent(ctx, kNotifyStream, "xgroup-delconsumer", key);
   } else {
     ReplySubcommandSyntaxError(ctx, args);
   }

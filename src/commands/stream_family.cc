@@ -1,6 +1,7 @@
 // Streams: XADD XTRIM XDEL XLEN XRANGE XREVRANGE XSETID, and the family's registration.
 // Readers (XREAD, XREADGROUP), consumer groups and XINFO live in stream_*.cc.
 #include "base/strutil.h"
+#include "commands/notify.h"
 #include "commands/families.h"
 #include "commands/family_util.h"
 #include "commands/service.h"
@@ -146,7 +147,8 @@ void CmdXAdd(CmdArgs args, CmdCtx& ctx) {
     return;
   }
   ReplyStreamId(*ctx.rb, added);
-  s->Trim(a.trim);
+  NotifyKeyspaceEvent(ctx, kNotifyStream, "xadd", key);
+  if (s->Trim(a.trim)) NotifyKeyspaceEvent(ctx, kNotifyStream, "xtrim", key);
   NotifyStreamAdd(ctx, key);
 }
 
@@ -156,7 +158,9 @@ void CmdXTrim(CmdArgs args, CmdCtx& ctx) {
   bool wrong;
   StreamObject* s = FindStream(ctx, args[1], /*count_stats=*/false, &wrong);
   if (wrong) return;
-  ctx.rb->Integer(s ? s->Trim(a.trim) : 0);
+  int64_t trimmed = s ? static_cast<int64_t>(s->Trim(a.trim)) : 0;
+  if (trimmed) NotifyKeyspaceEvent(ctx, kNotifyStream, "xtrim", args[1]);
+  ctx.rb->Integer(trimmed);
 }
 
 void CmdXDel(CmdArgs args, CmdCtx& ctx) {
@@ -174,7 +178,9 @@ void CmdXDel(CmdArgs args, CmdCtx& ctx) {
       return;
     }
   }
-  ctx.rb->Integer(s->DeleteIds(ids));
+  int64_t deleted = static_cast<int64_t>(s->DeleteIds(ids));
+  if (deleted) NotifyKeyspaceEvent(ctx, kNotifyStream, "xdel", args[1]);
+  ctx.rb->Integer(deleted);
 }
 
 void CmdXLen(CmdArgs args, CmdCtx& ctx) {
@@ -284,6 +290,7 @@ void CmdXSetId(CmdArgs args, CmdCtx& ctx) {
   s->SetLastId(id);
   if (entries_added != -1) s->SetEntriesAdded(static_cast<uint64_t>(entries_added));
   if (!max_xdel.IsZero()) s->SetMaxDeletedId(max_xdel);
+  NotifyKeyspaceEvent(ctx, kNotifyStream, "xsetid", args[1]);
   ctx.rb->Ok();
 }
 

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "base/strutil.h"
+#include "commands/notify.h"
 #include "commands/blocking.h"
 #include "commands/family_util.h"
 #include "commands/service.h"
@@ -204,6 +205,7 @@ void ServeKeys(CmdCtx& c, const XReadRequest& r, Results* results) {
         consumer->seen_time = c.now_ms;
       } else {
         consumer = g->CreateConsumer(r.consumer, c.now_ms);
+        NotifyKeyspaceEvent(c, kNotifyStream, "xgroup-createconsumer", r.keys[i]);
       }
       if (history) {
         ReplyConsumerHistory(rb, *s, g, consumer, start, count, c.now_ms);
@@ -302,6 +304,7 @@ BlockTicket* MakeTicket(std::shared_ptr<const BlockState> st) {
       consumer->seen_time = c.now_ms;
     } else {
       consumer = g->CreateConsumer(r.consumer, c.now_ms);
+      NotifyKeyspaceEvent(c, kNotifyStream, "xgroup-createconsumer", key);
     }
     ReplyRange(rb, *s, start, StreamId::Max(), count, false, g, consumer, r.noack, c.now_ms);
   };

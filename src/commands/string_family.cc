@@ -1,6 +1,7 @@
 // String commands: GET and the SET family (SET SETNX SETEX PSETEX GETSET GETDEL GETEX).
 // The other string commands live in string_number.cc, string_range.cc, string_multi.cc and
 // string_lcs.cc; RegisterStringFamily joins their rows.
+#include "commands/notify.h"
 #include "commands/families.h"
 #include "commands/string_util.h"
 
@@ -132,7 +133,11 @@ void SetGeneric(CmdCtx& ctx, std::string_view key, std::string_view val, const E
   } else {
     e = db.Insert(key, Value::String(val));
   }
-  if (has_expire) db.SetExpire(e, at_ms);
+  NotifyKeyspaceEvent(ctx, kNotifyString, "set", key);
+  if (has_expire) {
+    db.SetExpire(e, at_ms);
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "expire", key);
+  }
   if (!(flags & kGet)) kind == SetReply::kOkNil ? ctx.rb->Ok() : ctx.rb->Integer(1);
 }
 
@@ -148,6 +153,7 @@ void CmdSet(CmdArgs args, CmdCtx& ctx) {
     } else {
       db.Insert(args[1], Value::String(args[2]));
     }
+    NotifyKeyspaceEvent(ctx, kNotifyString, "set", args[1]);
     ctx.rb->Ok();
     return;
   }
@@ -187,13 +193,17 @@ void CmdGetSet(CmdArgs args, CmdCtx& ctx) {
   } else {
     db.Insert(args[1], Value::String(args[2]));
   }
+  NotifyKeyspaceEvent(ctx, kNotifyString, "set", args[1]);
 }
 
 void CmdGetDel(CmdArgs args, CmdCtx& ctx) {
   DbTable& db = ctx.db();
   KeyEntry* e = db.Find(args[1], ctx.now_ms);
   if (!ReplyGet(ctx, e)) return;
-  if (e) db.Erase(e);
+  if (e) {
+    db.Erase(e);
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", args[1]);
+  }
 }
 
 void CmdGetEx(CmdArgs args, CmdCtx& ctx) {
@@ -218,10 +228,13 @@ void CmdGetEx(CmdArgs args, CmdCtx& ctx) {
   ctx.rb->Bulk(StrBytes(e->value, &d));
   if ((ext.flags & (kExAt | kPxAt)) && at_ms <= ctx.now_ms) {
     db.Erase(e);  // an absolute deadline already in the past deletes the key
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", args[1]);
   } else if (has_expire) {
     db.SetExpire(e, at_ms);
-  } else if (ext.flags & kPersist) {
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "expire", args[1]);
+  } else if ((ext.flags & kPersist) && e->expire_at != 0) {
     db.ClearExpire(e);
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "persist", args[1]);
   }
 }
 

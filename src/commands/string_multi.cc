@@ -1,5 +1,6 @@
 // Multi-key string commands: MGET MSET MSETNX, with their cross-shard coordinators, and the
 // shard-plan helpers other coordinators (BITOP, LCS) share.
+#include "commands/notify.h"
 #include "commands/string_util.h"
 
 namespace kora {
@@ -110,25 +111,25 @@ void MultiMGet(CmdArgs args, CmdCtx& ctx) {
 }
 
 // Sets key/value pairs as SET does (type and TTL replaced).
-void SetPair(DbTable& db, int64_t now_ms, std::string_view key, std::string_view val) {
-  KeyEntry* e = db.Find(key, now_ms);
+void SetPair(CmdCtx& ctx, std::string_view key, std::string_view val) {
+  DbTable& db = ctx.db();
+  KeyEntry* e = db.Find(key, ctx.now_ms);
   if (e) {
     e->value = Value::String(val);
     db.ClearExpire(e);
   } else {
     db.Insert(key, Value::String(val));
   }
+  NotifyKeyspaceEvent(ctx, kNotifyString, "set", key);
 }
 
 void SetPlanned(CmdCtx& c, const ShardPlan& plan) {
-  DbTable& db = c.db();
-  for (uint32_t k : plan.Mine(c.worker->id())) SetPair(db, c.now_ms, plan.keys[k], plan.values[k]);
+  for (uint32_t k : plan.Mine(c.worker->id())) SetPair(c, plan.keys[k], plan.values[k]);
 }
 
 void CmdMSet(CmdArgs args, CmdCtx& ctx) {
   if (args.size() % 2 == 0) return ReplyArity(ctx, *ctx.rb);
-  DbTable& db = ctx.db();
-  for (size_t i = 1; i < args.size(); i += 2) SetPair(db, ctx.now_ms, args[i], args[i + 1]);
+  for (size_t i = 1; i < args.size(); i += 2) SetPair(ctx, args[i], args[i + 1]);
   ctx.rb->Ok();
 }
 
@@ -154,7 +155,7 @@ void CmdMSetNx(CmdArgs args, CmdCtx& ctx) {
       return;
     }
   }
-  for (size_t i = 1; i < args.size(); i += 2) SetPair(db, ctx.now_ms, args[i], args[i + 1]);
+  for (size_t i = 1; i < args.size(); i += 2) SetPair(ctx, args[i], args[i + 1]);
   ctx.rb->Integer(1);
 }
 

@@ -1,6 +1,7 @@
 // Counter commands: INCR DECR INCRBY DECRBY INCRBYFLOAT.
 #include <cmath>
 
+#include "commands/notify.h"
 #include "commands/string_util.h"
 
 namespace kora {
@@ -34,6 +35,7 @@ void IncrBy(CmdCtx& ctx, std::string_view key, int64_t incr) {
   } else {
     db.Insert(key, Value::Int(value));
   }
+  NotifyKeyspaceEvent(ctx, kNotifyString, "incrby", key);
   ctx.rb->Integer(value);
 }
 
@@ -89,6 +91,7 @@ void CmdIncrByFloat(CmdArgs args, CmdCtx& ctx) {
   } else {
     db.Insert(args[1], Value::PlainString(text));
   }
+  NotifyKeyspaceEvent(ctx, kNotifyString, "incrbyfloat", args[1]);
   ctx.rb->Bulk(text);
 }
 

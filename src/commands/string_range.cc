@@ -1,6 +1,7 @@
 // Byte-level string commands: APPEND STRLEN GETRANGE SUBSTR SETRANGE.
 #include <cstring>
 
+#include "commands/notify.h"
 #include "commands/string_util.h"
 
 namespace kora {
@@ -11,6 +12,7 @@ void CmdAppend(CmdArgs args, CmdCtx& ctx) {
   KeyEntry* e = db.Find(args[1], ctx.now_ms);
   if (e == nullptr) {
     db.Insert(args[1], Value::String(args[2]));
+    NotifyKeyspaceEvent(ctx, kNotifyString, "append", args[1]);
     ctx.rb->Integer(static_cast<int64_t>(args[2].size()));
     return;
   }
@@ -21,6 +23,7 @@ void CmdAppend(CmdArgs args, CmdCtx& ctx) {
   if (StringTooLong(ctx, StrLength(e->value), args[2].size())) return;
   std::string& s = e->value.MutableRaw();  // APPEND always leaves a raw string
   s.append(args[2]);
+  NotifyKeyspaceEvent(ctx, kNotifyString, "append", args[1]);
   ctx.rb->Integer(static_cast<int64_t>(s.size()));
 }
 
@@ -95,6 +98,7 @@ void CmdSetRange(CmdArgs args, CmdCtx& ctx) {
     std::memcpy(s.data() + offset, value.data(), value.size());
     int64_t n = static_cast<int64_t>(s.size());
     db.Insert(args[1], Value::RawString(std::move(s)));
+    NotifyKeyspaceEvent(ctx, kNotifyString, "setrange", args[1]);
     ctx.rb->Integer(n);
     return;
   }
@@ -111,6 +115,7 @@ void CmdSetRange(CmdArgs args, CmdCtx& ctx) {
   size_t need = offset + value.size();
   if (s.size() < need) s.resize(need, '\0');
   std::memcpy(s.data() + offset, value.data(), value.size());
+  NotifyKeyspaceEvent(ctx, kNotifyString, "setrange", args[1]);
   ctx.rb->Integer(static_cast<int64_t>(s.size()));
 }
 

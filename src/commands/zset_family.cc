@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "base/strutil.h"
+#include "commands/notify.h"
 #include "commands/families.h"
 #include "commands/zset_util.h"
 
@@ -258,6 +259,7 @@ void ZAddGeneric(CmdArgs args, CmdCtx& ctx, int flags) {
   } else {
     ctx.rb->Integer(ch ? added + updated : added);
   }
+  if (added || updated) NotifyKeyspaceEvent(ctx, kNotifyZset, incr ? "zincr" : "zadd", args[1]);
   if (z->size() != 0) NotifyZSetAdd(ctx, args[1]);
 }
 
@@ -270,13 +272,17 @@ void CmdZRem(CmdArgs args, CmdCtx& ctx) {
   if (wrong_type) return ctx.rb->Error(err::kWrongType);
   if (z == nullptr) return ctx.rb->Integer(0);
   int64_t deleted = 0;
+  bool emptied = false;
   for (size_t j = 2; j < args.size(); ++j) {
     if (z->Remove(args[j])) ++deleted;
     if (z->size() == 0) {
       ctx.db().Erase(args[1]);
+      emptied = true;
       break;
     }
   }
+  if (deleted) NotifyKeyspaceEvent(ctx, kNotifyZset, "zrem", args[1]);
+  if (emptied) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", args[1]);
   ctx.rb->Integer(deleted);
 }
 

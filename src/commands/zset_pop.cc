@@ -11,6 +11,7 @@
 
 #include "base/glob.h"
 #include "base/strutil.h"
+#include "commands/notify.h"
 #include "commands/zset_util.h"
 
 namespace kora {
@@ -33,11 +34,15 @@ zset::Elems PopElems(CmdCtx& ctx, std::string_view key, ZSetObject* z, bool max,
       it.Next();
     }
   }
-  if (n == z->size()) {
+  if (n == 0) return out;
+  bool emptied = n == z->size();
+  if (emptied) {
     ctx.db().Erase(key);
   } else {
     z->EraseRanks(max ? z->size() - n : 0, n);
   }
+  NotifyKeyspaceEvent(ctx, kNotifyZset, max ? "zpopmax" : "zpopmin", key);
+  if (emptied) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", key);
   return out;
 }
 

@@ -4,6 +4,7 @@
 // Every range form is parsed into a RangeSpec (Redis's zrangeGenericCommand rules), then
 // resolved against the set into one run of ranks, walked in O(log n + m).
 #include "base/strutil.h"
+#include "commands/notify.h"
 #include "commands/zset_util.h"
 
 namespace kora {
@@ -327,10 +328,15 @@ void RemRangeGeneric(CmdArgs args, CmdCtx& ctx, RangeKind kind) {
       count = hi - lo;
     }
   }
-  if (count == z->size()) {
+  bool emptied = count == z->size();
+  if (emptied) {
     ctx.db().Erase(args[1]);
   } else {
     z->EraseRanks(first, count);
+  }
+  if (count) {  // zremrangebyrank, zremrangebyscore or zremrangebylex
+    NotifyKeyspaceEvent(ctx, kNotifyZset, ctx.spec->name, args[1]);
+    if (emptied) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", args[1]);
   }
   ctx.rb->Integer(static_cast<int64_t>(count));
 }

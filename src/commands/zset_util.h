@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "commands/notify.h"
 #include "commands/family_util.h"
 #include "commands/service.h"
 #include "core/zset_object.h"
@@ -85,7 +86,10 @@ void StoreResult(CmdCtx& ctx, std::string_view key, const V& v, size_t max_len) 
   DbTable& db = ctx.db();
   KeyEntry* e = db.Peek(key, ctx.now_ms);
   if (v.empty()) {
-    if (e) db.Erase(e);
+    if (e) {
+      db.Erase(e);
+      NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", key);
+    }
     return;
   }
   ZLimits lim = Limits(ctx);
@@ -97,6 +101,13 @@ void StoreResult(CmdCtx& ctx, std::string_view key, const V& v, size_t max_len) 
     db.ClearExpire(e);
   } else {
     db.Insert(key, std::move(val));
+  }
+  // The event is the command's name (zunionstore, zrangestore, geosearchstore...), except
+  // for GEORADIUS[BYMEMBER] ... STORE.
+  if (ctx.spec) {
+    std::string_view ev = ctx.spec->name;
+    if (ev.starts_with("georadius")) ev = "georadiusstore";
+    NotifyKeyspaceEvent(ctx, kNotifyZset, ev, key);
   }
   NotifyZSetAdd(ctx, key);
 }

@@ -6,19 +6,25 @@ namespace kora {
 
 DbTable::~DbTable() { Clear(); }
 
-// Redis's updateLFU (decay, then LFULogIncr with lfu-log-factor 10), then the LRU clock. The
+const LfuParams DbTable::kDefaultLfu;
+
+// Redis's updateLFU (decay, then LFULogIncr with lfu-log-factor), then the LRU clock. The
 // entry is written only when something changed: once a second at most for the clock, and
-// with probability 1/((counter-5)*10+1) for the counter, so hot reads keep their cache lines
-// clean.
+// with probability 1/((counter-5)*lfu_log_factor+1) for the counter, so hot reads keep their
+// cache lines clean.
 inline void DbTable::Touch(KeyEntry* e) {
   uint32_t old = e->lfu_counter;
   bool same_second = e->access_time == clock_;
-  uint32_t c = same_second ? old : LfuDecay(e, clock_);
+  uint32_t c = same_second
+                   ? old
+                   : LfuDecay(e, clock_, lfu_->decay_time.load(std::memory_order_relaxed));
   if (c < 255) {
     uint32_t base = c > kLfuInitVal ? c - kLfuInitVal : 0;
-    // r < 1 / (base * 10 + 1) with r uniform in [0, 1), in 32-bit fixed point (an LCG step).
+    uint64_t factor = lfu_->log_factor.load(std::memory_order_relaxed);
+    // r < 1 / (base * factor + 1) with r uniform in [0, 1), in 32-bit fixed point (an LCG step).
     lfu_rng_ = lfu_rng_ * 6364136223846793005ULL + 1442695040888963407ULL;
-    if ((lfu_rng_ >> 32) * (base * 10 + 1) < (uint64_t{1} << 32)) ++c;
+    uint64_t denom = base * factor + 1;  // above 2^32 the chance is below 2^-32: never
+    if (denom <= (uint64_t{1} << 32) && (lfu_rng_ >> 32) * denom < (uint64_t{1} << 32)) ++c;
   }
   if (c != old || !same_second) {
     e->lfu_counter = c;
@@ -33,6 +39,7 @@ inline KeyEntry* DbTable::Lookup(std::string_view key, int64_t now_ms) {
   KeyEntry* e = dict_.Find(key);
   if (e == nullptr) return nullptr;
   if (IsExpired(e, now_ms)) {
+    NotifyExpired(e);
     Erase(e);
     ++expired_;
     return nullptr;
@@ -53,9 +60,14 @@ static uint32_t IdleSeconds(const KeyEntry* e, uint32_t clock) {
   return clock >= at ? clock - at : clock + (kLruClockMax - at);
 }
 
-uint8_t DbTable::LfuDecay(const KeyEntry* e, uint32_t clock) {
-  uint32_t periods = IdleSeconds(e, clock) / 60;  // lfu-decay-time 1: one per idle minute
+// Redis's LFUDecrAndReturn: one decrement per lfu-decay-time minutes elapsed since the last
+// access, counting minute boundaries crossed (Redis keeps the access time in minutes).
+uint8_t DbTable::LfuDecay(const KeyEntry* e, uint32_t clock, uint32_t decay_time) {
   uint32_t c = e->lfu_counter;
+  if (decay_time == 0) return static_cast<uint8_t>(c);
+  uint32_t at = e->access_time;
+  uint32_t minutes = clock >= at ? clock / 60 - at / 60 : IdleSeconds(e, clock) / 60;
+  uint32_t periods = minutes / decay_time;
   return periods >= c ? 0 : static_cast<uint8_t>(c - periods);
 }
 
@@ -64,7 +76,7 @@ uint64_t DbTable::IdleMs(const KeyEntry* e, int64_t now_ms) {
 }
 
 uint8_t DbTable::LfuCount(const KeyEntry* e, int64_t now_ms) {
-  return LfuDecay(e, LruClock(now_ms));
+  return LfuDecay(e, LruClock(now_ms), 1);
 }
 
 KeyEntry* DbTable::FindOrInsert(std::string_view key, int64_t now_ms, bool* inserted) {
@@ -84,6 +96,7 @@ KeyEntry* DbTable::Insert(std::string_view key, Value value) {
   e->access_time = clock_;
   e->version = NextVersion();
   dict_.Insert(e);
+  NotifyInserted(e);
   return e;
 }
 
@@ -107,6 +120,7 @@ void DbTable::Attach(KeyEntry* e, int64_t expire_at) {
   e->version = NextVersion();
   dict_.Insert(e);
   if (expire_at != 0) SetExpire(e, expire_at);
+  NotifyInserted(e);
 }
 
 void DbTable::RemoveVolatile(KeyEntry* e) {
@@ -150,6 +164,7 @@ size_t DbTable::ActiveExpire(int64_t now_ms, int64_t deadline_us, std::mt19937_6
       size_t i = std::uniform_int_distribution<size_t>(0, volatile_.size() - 1)(rng);
       KeyEntry* e = volatile_[i];
       if (IsExpired(e, now_ms)) {
+        NotifyExpired(e);
         Erase(e);
         ++expired;
       }
@@ -169,6 +184,7 @@ KeyEntry* DbTable::RandomKey(int64_t now_ms, std::mt19937_64& rng) {
     if (!IsExpired(e, now_ms)) return e;
     // Every key volatile and expired: Redis stops after a bounded number of tries and
     // answers with an expired key name; we delete and keep looking instead.
+    NotifyExpired(e);
     Erase(e);
     ++expired_;
   }

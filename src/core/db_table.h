@@ -5,6 +5,8 @@
 // Owned by its shard and touched only from that shard's thread.
 #pragma once
 
+#include <atomic>
+#include <atomic>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -22,6 +24,13 @@ inline constexpr uint8_t kLfuInitVal = 5;
 // The LRU clock wraps like Redis's 24-bit LRU_CLOCK (seconds).
 inline constexpr uint32_t kLruClockMax = (1u << 24) - 1;
 
+// lfu-log-factor and lfu-decay-time (minutes per counter decrement; 0: never decay), shared
+// by the tables of every shard and changed by CONFIG SET (relaxed loads).
+struct LfuParams {
+  std::atomic<uint32_t> log_factor{10};
+  std::atomic<uint32_t> decay_time{1};
+};
+
 struct KeyEntry {
   KeyEntry* next = nullptr;
   InlineKey key;
@@ -38,6 +47,20 @@ struct KeyEntry {
   std::string_view Key() const { return key; }
 };
 
+class DbTable;
+
+// Told about keys that appear or expire (keyspace notifications, commands/notify.h). Called on
+// the shard's thread; `key` is valid only during the call. Outlives the tables it observes.
+class KeyObserver {
+ public:
+  virtual ~KeyObserver() = default;
+  // A key deleted because its deadline passed (lazily or by the active cycle), before it goes.
+  virtual void OnExpired(DbTable& table, std::string_view key) = 0;
+  // A key added by Insert or Attach (Redis's dbAdd); called only while want_inserted is set.
+  virtual void OnInserted(DbTable& table, std::string_view key) = 0;
+  std::atomic<bool> want_inserted{false};
+};
+
 class DbTable {
  public:
   DbTable() = default;
@@ -52,6 +75,9 @@ class DbTable {
     version_counter_ = counter;
   }
   uint32_t NextVersion() { return version_counter_ ? ++*version_counter_ : 0; }
+  void set_observer(KeyObserver* o) { observer_ = o; }
+  // LFU parameters to use (the server's CONFIG values); Redis's defaults until bound.
+  void BindLfuParams(const LfuParams* p) { lfu_ = p; }
 
   // Finds a live key; an expired one is deleted on the spot (counted in expired_keys()). Counts
   // as an access: updates the entry's LRU clock and LFU counter (Redis's lookupKey).
@@ -76,6 +102,8 @@ class DbTable {
 
   size_t size() const { return dict_.size(); }
   size_t volatile_count() const { return volatile_.size(); }
+  // The entries with a deadline, in no particular order (eviction samples them).
+  const std::vector<KeyEntry*>& volatile_entries() const { return volatile_; }
   Dict<KeyEntry>& dict() { return dict_; }
 
   void Clear();
@@ -96,8 +124,12 @@ class DbTable {
   }
   // Milliseconds since the entry's last access (Redis's estimateObjectIdleTime).
   static uint64_t IdleMs(const KeyEntry* e, int64_t now_ms);
-  // The entry's LFU counter decayed to now (Redis's LFUDecrAndReturn, lfu-decay-time 1).
+  // The entry's LFU counter decayed to now (Redis's LFUDecrAndReturn) with lfu-decay-time 1.
   static uint8_t LfuCount(const KeyEntry* e, int64_t now_ms);
+  // The same with this table's lfu-decay-time (OBJECT FREQ, LFU eviction).
+  uint8_t LfuValue(const KeyEntry* e, int64_t now_ms) const {
+    return LfuDecay(e, LruClock(now_ms), lfu_->decay_time.load(std::memory_order_relaxed));
+  }
 
  private:
   bool IsExpired(const KeyEntry* e, int64_t now_ms) const {
@@ -107,11 +139,23 @@ class DbTable {
   template <bool kTouch>
   KeyEntry* Lookup(std::string_view key, int64_t now_ms);
   void Touch(KeyEntry* e);
-  static uint8_t LfuDecay(const KeyEntry* e, uint32_t clock);
+  static uint8_t LfuDecay(const KeyEntry* e, uint32_t clock, uint32_t decay_time);
+  static const LfuParams kDefaultLfu;
 
   Dict<KeyEntry> dict_;
+  void NotifyInserted(KeyEntry* e) {
+    if (observer_ && observer_->want_inserted.load(std::memory_order_relaxed)) [[unlikely]] {
+      observer_->OnInserted(*this, e->Key());
+    }
+  }
+  void NotifyExpired(KeyEntry* e) {
+    if (observer_) observer_->OnExpired(*this, e->Key());
+  }
+
+  KeyObserver* observer_ = nullptr;
   const bool* write_mode_ = nullptr;
   uint32_t* version_counter_ = nullptr;
+  const LfuParams* lfu_ = &kDefaultLfu;
   std::vector<KeyEntry*> volatile_;
   uint64_t expired_ = 0;
   uint32_t clock_ = 0;  // LRU clock of the latest lookup, given to new entries

@@ -26,3 +26,51 @@ double Distance(double lon1, double lat1, double lon2, double lat2);
 std::string StandardHash(uint64_t bits);
 
 }  // namespace kora::geo
+
+namespace kora::geo {
+
+// A geohash cell: the `step` high bits of each axis, interleaved (Redis's GeoHashBits).
+struct Cell {
+  uint64_t bits = 0;
+  uint8_t step = 0;
+  // Redis's HASHISZERO: a cell cleared from the search.
+  bool zero() const { return bits == 0 && step == 0; }
+};
+
+struct Range {
+  double min = 0, max = 0;
+};
+struct Area {
+  Range lon, lat;
+};
+
+// The cell of (lon, lat) at `step` (1..32) over the geo-set ranges; false when out of range.
+bool EncodeCell(double lon, double lat, int step, Cell* out);
+// The bounds of a cell over the geo-set ranges (Redis's geohashDecode).
+Area DecodeCell(Cell c);
+// The 52-bit score that starts the cell (Redis's geohashAlign52Bits).
+uint64_t Align52(Cell c);
+// Distance along a meridian (Redis's geohashGetLatDistance).
+double LatDistance(double lat1, double lat2);
+
+// A search area (Redis's GeoShape): a circle of `radius` or a `width` x `height` box around
+// (lon, lat), lengths in the unit whose size in meters is `conversion`.
+struct Shape {
+  bool box = false;
+  double lon = 0, lat = 0;
+  double radius = 0, width = 0, height = 0;
+  double conversion = 1;
+};
+
+// The cells Redis's geohashCalculateAreasByShapeWGS84 searches, in membersOfAllNeighbors
+// order: centre, N, S, E, W, NE, NW, SE, SW; cleared cells are zero().
+struct SearchCells {
+  Cell cells[9];
+};
+SearchCells CellsForShape(const Shape& s);
+
+// Whether the point (lon, lat) lies inside the shape; *dist gets its distance in meters from
+// the centre (Redis's geohashGetDistanceIfInRadiusWGS84 / geohashGetDistanceIfInRectangle).
+bool InShape(const Shape& s, double lon, double lat, double* dist);
+
+}  // namespace kora::geo

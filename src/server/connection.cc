@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "base/logging.h"
+#include "commands/pubsub_hub.h"
 
 namespace kora {
 namespace {
@@ -60,6 +61,7 @@ uint64_t Connection::ReserveSlot() {
 void Connection::FillSlot(uint64_t slot, std::string bytes) {
   Slot& s = slots_[slot - slot_base_];
   if (!s.discard) s.data = std::move(bytes);
+  if (!s.prefix.empty()) s.data.insert(0, s.prefix);
   s.ready = true;
   DrainSlots();
   if (!processing_) ScheduleFlush();
@@ -91,6 +93,7 @@ void Connection::Kill() {
   closing = true;
   worker_->loop().Remove(fd);
   ::close(fd);
+  if (subscriptions + psubscriptions + ssubscriptions > 0) svc_->pubsub().RemoveAll(this);
   svc_->RemoveConnection(this);
   Unref();  // the loop's reference
 }
@@ -133,19 +136,18 @@ void Connection::ReadInput() {
     // Read a large bulk in big steps, but never reserve more than has been proven to arrive.
     want = std::max<size_t>(kReadChunk, std::min<size_t>(static_cast<size_t>(pending), have + (1 << 20)));
   }
-  size_t old = in_.size();
-  in_.resize(old + want);
-  ssize_t n = ::read(fd, in_.data() + old, want);
+  char* dst = in_.PrepareWrite(want);
+  ssize_t n = ::read(fd, dst, want);
   if (n <= 0) {
-    in_.resize(old);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     Kill();
     return;
   }
-  in_.resize(old + static_cast<size_t>(n));
+  in_.Commit(static_cast<size_t>(n));
   svc_->local().net_input_bytes += static_cast<uint64_t>(n);
   last_interaction_ms = NowUnixMs();
-  int64_t qlimit = svc_->config().IntValue("client-query-buffer-limit");
+  thread_local CachedIntParam query_buffer_limit("client-query-buffer-limit");
+  int64_t qlimit = query_buffer_limit.Get(svc_->config());
   if (qlimit > 0 && static_cast<int64_t>(in_.size() - in_start_) > qlimit) {
     KORA_LOG_WARN("closing client {} that reached max query buffer length", addr);
     Kill();
@@ -199,6 +201,7 @@ void Connection::ProcessInput() {
       slot.error = false;
       slot.end = pos;
       slot.spec = nullptr;
+      slot.key_shard = -1;
       ++n;
       if (inline_cmd || !authenticated) break;
     }
@@ -207,7 +210,8 @@ void Connection::ProcessInput() {
       for (int stage = 0; stage < 2; ++stage) {
         for (size_t i = 0; i < n && !batch_[i].error; ++i) {
           auto& c = batch_[i];
-          c.spec = svc_->Prefetch(*this, CmdArgs(c.args.data(), c.args.size()), stage, c.spec);
+          c.spec = svc_->Prefetch(*this, CmdArgs(c.args.data(), c.args.size()), stage, c.spec,
+                                  &c.key_shard);
         }
       }
     }
@@ -221,7 +225,14 @@ void Connection::ProcessInput() {
         break;
       }
       in_start_ = c.end;
-      svc_->Dispatch(*this, CmdArgs(c.args.data(), c.args.size()), c.spec);
+      if (i == 0 || c.spec == nullptr || !(c.spec->flags & kCmdFast) ||
+          !(batch_[i - 1].spec && (batch_[i - 1].spec->flags & kCmdFast))) {
+        batch_now_ms = NowUnixMs();
+      }
+      size_t out_mark = out_.size();
+      uint64_t slot_mark = slot_base_ + slots_.size();
+      svc_->Dispatch(*this, CmdArgs(c.args.data(), c.args.size()), c.spec, c.key_shard);
+      if (!pending_push_.empty()) PlacePushes(out_mark, slot_mark);
       reply_skip = reply_skip_next;  // CLIENT REPLY SKIP drops the next command's reply
       reply_skip_next = false;
       limits_.authenticated = authenticated;
@@ -231,6 +242,7 @@ void Connection::ProcessInput() {
         break;
       }
     }
+    batch_now_ms = 0;
     // Commands parsed but not run are parsed again later; a partial command's parse state
     // is only valid relative to where it starts, so drop it unless everything before it ran.
     if (done < n || in_start_ != pos) parser_.Reset();
@@ -243,13 +255,87 @@ void Connection::ProcessInput() {
     in_.clear();
     in_start_ = 0;
   } else if (in_start_ > 0 && (in_start_ > 64 * 1024 || in_start_ * 2 > in_.size())) {
-    in_.erase(0, in_start_);
+    in_.ConsumeFront(in_start_);
     in_start_ = 0;
   }
   processing_ = false;
+  if (!pending_push_.empty()) {
+    std::string p = std::move(pending_push_);
+    pending_push_.clear();
+    PushMessage(p);
+  }
+}
+
+void Connection::PushMessage(std::string_view frame) {
+  if (dead_ || obuf_kill_) return;
+  if (processing_) {
+    pending_push_.append(frame);
+  } else {
+    // After every reply already produced here, before the replies still travelling back from
+    // other shards (one of those commands may be what raised this push: Redis sends it first).
+    size_t r = slots_.size();
+    while (r > 0 && !slots_[r - 1].ready) --r;
+    if (r == 0) {
+      out_.append(frame);
+    } else {
+      slots_[r - 1].data.append(frame);
+    }
+  }
+  CheckOutputLimit();
+  if (!processing_) ScheduleFlush();
+}
+
+void Connection::PlacePushes(size_t out_mark, uint64_t slot_mark) {
+  std::string p = std::move(pending_push_);
+  pending_push_.clear();
+  if (slot_mark >= slot_base_ && slot_mark - slot_base_ < slots_.size()) {
+    Slot& s = slots_[slot_mark - slot_base_];  // the command's reply went to a slot
+    if (s.ready) {
+      s.data.insert(0, p);
+    } else {
+      s.prefix = std::move(p);
+    }
+  } else if (out_mark >= out_off_ && out_mark <= out_.size()) {
+    out_.insert(out_mark, p);
+  } else {
+    out_.append(p);
+  }
+}
+
+// Redis's checkClientOutputBufferLimits: over the hard limit, or over the soft limit for
+// longer than its seconds, the client is closed without flushing.
+void Connection::CheckOutputLimit() {
+  int cls = subscriptions + psubscriptions + ssubscriptions > 0 ? 2 : 0;
+  const OutputLimit& lim = svc_->pubsub().Limit(worker_->id(), cls);
+  if (lim.hard == 0 && lim.soft == 0) return;
+  int64_t used = static_cast<int64_t>(OutputBufferBytes() + pending_push_.size());
+  for (const auto& s : slots_) used += static_cast<int64_t>(s.data.size());
+  bool hard = lim.hard > 0 && used >= lim.hard;
+  bool soft = lim.soft > 0 && used >= lim.soft;
+  if (soft) {
+    int64_t now_s = NowUnixMs() / 1000;
+    if (obuf_soft_since_s_ == 0) {
+      obuf_soft_since_s_ = now_s;
+      soft = false;
+    } else if (now_s - obuf_soft_since_s_ <= lim.soft_seconds) {
+      soft = false;
+    }
+  } else {
+    obuf_soft_since_s_ = 0;
+  }
+  if (!hard && !soft) return;
+  KORA_LOG_WARN("Client id={} addr={} scheduled to be closed ASAP for overcoming of output "
+                "buffer limits.", id, addr);
+  obuf_kill_ = true;
+  closing = true;
+  ScheduleFlush();
 }
 
 void Connection::Flush() {
+  if (obuf_kill_) {
+    Kill();
+    return;
+  }
   DrainSlots();
   while (out_off_ < out_.size()) {
     ssize_t n = ::send(fd, out_.data() + out_off_, out_.size() - out_off_, MSG_NOSIGNAL);

@@ -13,6 +13,7 @@
 #include "commands/conn_context.h"
 #include "commands/service.h"
 #include "protocol/request_parser.h"
+#include "server/input_buffer.h"
 #include "shard/engine.h"
 
 namespace kora {
@@ -33,6 +34,7 @@ class Connection final : public ConnContext, private IoHandler, private BatchLis
   void Unref() override;
   void CloseAfterReply() override;
   void Kill() override;
+  void PushMessage(std::string_view frame) override;
   size_t QueryBufferBytes() const override { return in_.size() - in_start_; }
   size_t OutputBufferBytes() const override { return out_.size() - out_off_; }
   size_t PendingReplies() const override { return slots_.size(); }
@@ -45,6 +47,7 @@ class Connection final : public ConnContext, private IoHandler, private BatchLis
     bool ready = false;
     bool discard = false;  // CLIENT REPLY OFF/SKIP: the reply is dropped when it arrives
     std::string data;
+    std::string prefix;  // pushes raised by the command, written before its reply
   };
 
   void OnIo(uint32_t events) override;
@@ -55,10 +58,13 @@ class Connection final : public ConnContext, private IoHandler, private BatchLis
   void Flush();
   void ScheduleFlush();
   void UpdateInterest(bool want_write);
+  // Pub/sub pushes raised by this connection's own command go before its reply (as Redis).
+  void PlacePushes(size_t out_mark, uint64_t slot_mark);
+  void CheckOutputLimit();
 
   Service* svc_;
   Worker* worker_;
-  std::string in_;
+  InputBuffer in_;
   size_t in_start_ = 0;
   std::string out_;
   size_t out_off_ = 0;
@@ -72,6 +78,7 @@ class Connection final : public ConnContext, private IoHandler, private BatchLis
     std::vector<std::string_view> args;
     size_t end = 0;  // offset in in_ just past this command
     const CommandSpec* spec = nullptr;
+    int key_shard = -1;  // the first key's shard once Prefetch hashed it
     bool error = false;
   };
   static constexpr size_t kBatch = 32;
@@ -86,6 +93,10 @@ class Connection final : public ConnContext, private IoHandler, private BatchLis
   bool flush_scheduled_ = false;
   bool want_write_ = false;
   bool paused_ = false;  // back-pressure: input left unparsed until the outboxes drain
+  // Pushes raised while this connection's command runs (placed by PlacePushes).
+  std::string pending_push_;
+  bool obuf_kill_ = false;          // over client-output-buffer-limit: close, do not flush
+  int64_t obuf_soft_since_s_ = 0;   // when the soft limit was first exceeded (Unix seconds)
 };
 
 }  // namespace kora

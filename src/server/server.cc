@@ -17,6 +17,7 @@
 #include "commands/families.h"
 #include "server/connection.h"
 #include "server/listener.h"
+#include "server/metrics_http.h"
 
 namespace kora {
 
@@ -130,6 +131,10 @@ bool Server::OpenUnix(std::string* error) {
 
 bool Server::Start(std::string* error) {
   if (!OpenTcp(error) || !OpenUnix(error)) return false;
+  if (cfg_.metrics_port > 0) {
+    metrics_ = std::make_unique<MetricsHttpServer>(service_.get(), cfg_.bind, cfg_.metrics_port);
+    if (!metrics_->Start(error)) return false;
+  }
   Service* svc = service_.get();
   engine_->Start([this, svc](Worker& w) {
     for (int fd : tcp_fds_[w.id()]) {
@@ -152,6 +157,7 @@ bool Server::Start(std::string* error) {
 
 void Server::Stop() {
   if (!engine_) return;
+  metrics_.reset();  // joins the metrics thread before the service goes away
   Service* svc = service_.get();
   engine_->Stop([this, svc](Worker& w) {
     for (int fd : tcp_fds_[w.id()]) w.loop().Remove(fd);

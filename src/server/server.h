@@ -12,6 +12,7 @@
 namespace kora {
 
 class Listener;
+class MetricsHttpServer;
 
 class Server {
  public:
@@ -34,6 +35,7 @@ class Server {
   std::vector<std::vector<int>> tcp_fds_;  // per worker: one SO_REUSEPORT socket per address
   int unix_fd_ = -1;
   std::vector<std::vector<std::unique_ptr<Listener>>> listeners_;
+  std::unique_ptr<MetricsHttpServer> metrics_;  // --metrics-port (server/metrics_http.h)
 };
 
 }  // namespace kora

@@ -138,6 +138,14 @@ void Worker::RunBatchEnd() {
   }
 }
 
+bool Worker::Pump() {
+  bool work = DrainInboxes();
+  work |= loop_.Poll(0) > 0;
+  RunBatchEnd();
+  FlushOutboxes();
+  return work;
+}
+
 void Worker::Run() {
   tl_worker = this;
   const int64_t idle_poll_us = engine_->opts_.idle_poll_us;

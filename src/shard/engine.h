@@ -62,6 +62,10 @@ class Worker : private IoHandler {
   // Calls l->OnBatchEnd() at the end of the next loop iteration (retry after back-pressure).
   void ScheduleNextIteration(BatchListener* l) { next_iteration_.push_back(l); }
 
+  // On this worker's thread, from batch-end work only (BatchListener): runs queued tasks, I/O
+  // events and batch-end work once, for code that must wait for other shards without
+  // returning to the loop (a running Lua script). Returns whether anything ran.
+  bool Pump();
   void Run();     // the thread body
   void Wake();
 
@@ -112,7 +116,9 @@ class Engine {
   const EngineOptions& options() const { return opts_; }
 
   // The shard that owns `key` (Redis Cluster slot, then slot -> shard).
-  int ShardOf(std::string_view key) const { return slot_to_shard_[KeySlot(key)]; }
+  int ShardOf(std::string_view key) const {
+    return workers_.size() == 1 ? 0 : slot_to_shard_[KeySlot(key)];
+  }
   int ShardOfSlot(uint32_t slot) const { return slot_to_shard_[slot]; }
 
   // Starts the threads; `init` runs first on each worker's own thread.

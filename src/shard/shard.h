@@ -7,6 +7,7 @@
 #include <random>
 
 #include "core/db_table.h"
+#include "observe/shard_metrics.h"
 
 namespace kora {
 
@@ -26,6 +27,8 @@ class Shard {
   DbTable& db(int index) { return *dbs_[index]; }
   std::mt19937_64& rng() { return rng_; }
   ShardStats& stats() { return stats_; }
+  // Command latency, hot keys, slow log (src/observe); this worker's thread only.
+  observe::ShardMetrics& metrics() { return metrics_; }
 
   // One pass of the active expiry cycle with a time budget; also advances rehashing and
   // shrinks tables that emptied.
@@ -45,6 +48,7 @@ class Shard {
   std::unique_ptr<DbTable> dbs_[kNumDatabases];
   std::mt19937_64 rng_;
   ShardStats stats_;
+  observe::ShardMetrics metrics_;
   int expire_db_cursor_ = 0;
   bool cron_paused_ = false;
   bool write_mode_ = false;

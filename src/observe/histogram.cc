@@ -1,0 +1,83 @@
+#include "observe/histogram.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace kora::observe {
+
+LatencyHistogram::LatencyHistogram() : counts_(kCountsLen, 0) {}
+
+int64_t LatencyHistogram::ValueFromIndex(int index) {
+  int bucket = (index >> (kSubBucketBits - 1)) - 1;
+  int sub = (index & (kSubBucketHalf - 1)) + kSubBucketHalf;
+  if (bucket < 0) {
+    sub -= kSubBucketHalf;
+    bucket = 0;
+  }
+  return static_cast<int64_t>(sub) << bucket;
+}
+
+int64_t LatencyHistogram::HighestEquivalent(int index) {
+  int bucket = (index >> (kSubBucketBits - 1)) - 1;
+  if (bucket < 0) bucket = 0;
+  return ValueFromIndex(index) + (int64_t{1} << bucket) - 1;
+}
+
+void LatencyHistogram::Merge(const LatencyHistogram& other) {
+  for (int i = 0; i < kCountsLen; ++i) counts_[i] += other.counts_[i];
+  total_ += other.total_;
+  sum_ += other.sum_;
+  max_ = std::max(max_, other.max_);
+}
+
+void LatencyHistogram::Reset() {
+  std::fill(counts_.begin(), counts_.end(), 0);
+  total_ = sum_ = 0;
+  max_ = 0;
+}
+
+int64_t LatencyHistogram::ValueAtPercentile(double p) const {
+  if (total_ == 0) return 0;
+  p = std::clamp(p, 0.0, 100.0);
+  auto want = static_cast<uint64_t>(std::ceil(p / 100.0 * static_cast<double>(total_)));
+  if (want == 0) want = 1;
+  uint64_t seen = 0;
+  for (int i = 0; i < kCountsLen; ++i) {
+    seen += counts_[i];
+    if (seen >= want) return std::min<int64_t>(HighestEquivalent(i), max_);
+  }
+  return max_;
+}
+
+uint64_t LatencyHistogram::CountAtOrBelow(int64_t v) const {
+  if (v < 0) return 0;
+  if (v >= kMaxValue) return total_;
+  int last = IndexOf(v);
+  // Values sharing the last index are counted only if the whole index is <= v.
+  if (HighestEquivalent(last) > v) --last;
+  uint64_t n = 0;
+  for (int i = 0; i <= last; ++i) n += counts_[i];
+  return n;
+}
+
+std::vector<std::pair<uint32_t, uint64_t>> LatencyHistogram::Sparse() const {
+  std::vector<std::pair<uint32_t, uint64_t>> out;
+  for (int i = 0; i < kCountsLen; ++i) {
+    if (counts_[i]) out.emplace_back(static_cast<uint32_t>(i), counts_[i]);
+  }
+  return out;
+}
+
+void LatencyHistogram::MergeSparse(const std::vector<std::pair<uint32_t, uint64_t>>& sparse,
+                                   uint64_t sum, int64_t max) {
+  for (const auto& [i, n] : sparse) {
+    if (i < static_cast<uint32_t>(kCountsLen)) {
+      counts_[i] += n;
+      total_ += n;
+    }
+  }
+  sum_ += sum;
+  max_ = std::max(max_, max);
+}
+
+}  // namespace kora::observe
