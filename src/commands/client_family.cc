@@ -6,6 +6,7 @@
 #include "commands/family_util.h"
 #include "commands/server_family.h"
 #include "commands/service.h"
+#include "commands/tracking_family.h"
 
 namespace kora {
 namespace {
@@ -217,6 +218,9 @@ void RegisterClientCommands(Service& svc) {
       Sub("client|reply", 3, CmdClientReply),     Sub("client|pause", -3, CmdClientPause),
       Sub("client|unpause", 2, CmdClientUnpause), Sub("client|help", 2, CmdClientHelp),
       Sub("client|unblock", -3, CmdClientUnblock),
+      Sub("client|tracking", -3, CmdClientTracking), Sub("client|caching", 3, CmdClientCaching),
+      Sub("client|getredir", 2, CmdClientGetRedir),
+      Sub("client|trackinginfo", 2, CmdClientTrackingInfo),
   };
   svc.Register({std::move(client)});
 }

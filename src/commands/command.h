@@ -92,6 +92,11 @@ struct CmdCtx {
   ReplyBuilder* rb = nullptr;
   // The EXEC running this command, if any: its tasks may enter shards it has locked.
   uint64_t tx_id = 0;
+  // The client that issued the command (0: none, e.g. the active expire cycle), for CLIENT
+  // TRACKING: its NOLOOP check, and whether the keys it reads are remembered (track_reads).
+  uint64_t client_id = 0;
+  int client_worker = -1;
+  bool track_reads = false;
 
   Shard& shard() { return worker->shard(); }
   DbTable& db() { return worker->shard().db(db_index); }

@@ -6,6 +6,7 @@
 #include "commands/pubsub_hub.h"
 #include "commands/server_family.h"
 #include "commands/service.h"
+#include "commands/tracking_family.h"
 
 namespace kora {
 namespace {
@@ -69,6 +70,7 @@ void CmdReset(CmdArgs, CmdCtx& ctx) {
   c.no_evict = false;
   c.authenticated = !ctx.svc->RequiresAuth();
   if (c.subscriptions + c.psubscriptions + c.ssubscriptions > 0) ctx.svc->pubsub().RemoveAll(&c);
+  TrackingOnClose(*ctx.svc, c);
   ctx.rb->set_resp(2);
   ctx.rb->SimpleString("RESET");
 }

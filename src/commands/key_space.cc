@@ -10,6 +10,7 @@
 #include "commands/family_util.h"
 #include "commands/key_family.h"
 #include "commands/service.h"
+#include "commands/tracking_family.h"
 
 namespace kora {
 namespace {
@@ -297,6 +298,7 @@ void CmdFlushdb(CmdArgs args, CmdCtx& ctx) {
     c.db().Clear();
     return true;
   });
+  TrackingOnFlush(ctx);
 }
 
 void CmdFlushall(CmdArgs args, CmdCtx& ctx) {
@@ -305,6 +307,7 @@ void CmdFlushall(CmdArgs args, CmdCtx& ctx) {
     for (int i = 0; i < kNumDatabases; ++i) c.shard().db(i).Clear();
     return true;
   });
+  TrackingOnFlush(ctx);
 }
 
 void CmdSwapdb(CmdArgs args, CmdCtx& ctx) {

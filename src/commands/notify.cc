@@ -4,6 +4,7 @@
 
 #include "base/strutil.h"
 #include "commands/pubsub_hub.h"
+#include "commands/tracking.h"
 #include "core/db_table.h"
 
 namespace kora {
@@ -15,7 +16,10 @@ class KeyspaceObserver final : public KeyObserver {
   explicit KeyspaceObserver(Service* svc) : svc_(svc) {}
 
   void OnExpired(DbTable& table, std::string_view key) override {
-    if (!(svc_->keyspace_events().load(std::memory_order_relaxed) & kNotifyExpired)) return;
+    if (!(svc_->keyspace_events().load(std::memory_order_relaxed) &
+          (kNotifyExpired | kNotifyTracking))) {
+      return;
+    }
     Raise(table, kNotifyExpired, "expired", key);
   }
   void OnInserted(DbTable& table, std::string_view key) override {
@@ -29,7 +33,7 @@ class KeyspaceObserver final : public KeyObserver {
     if (w == nullptr) return;
     for (int db = 0; db < kNumDatabases; ++db) {
       if (&w->shard().db(db) == &table) {
-        PublishKeyspaceEvent(svc_, w, db, type, event, key);
+        RaiseKeyspaceEvent(svc_, w, db, type, event, key, 0);
         return;
       }
     }
@@ -70,10 +74,21 @@ uint32_t KeyspaceEventsFromString(std::string_view flags) {
 
 void SetKeyspaceEvents(Service& svc, std::string_view flags) {
   uint32_t f = KeyspaceEventsFromString(flags);
-  svc.keyspace_events().store(f, std::memory_order_relaxed);
+  uint32_t old = svc.keyspace_events().load();
+  while (!svc.keyspace_events().compare_exchange_weak(old, f | (old & kNotifyTracking))) {
+  }
   if (KeyObserver* o = svc.pubsub().key_observer()) {
     o->want_inserted.store((f & kNotifyNew) != 0, std::memory_order_relaxed);
   }
+}
+
+void RaiseKeyspaceEvent(Service* svc, Worker* worker, int db, uint32_t type,
+                        std::string_view event, std::string_view key, uint64_t writer) {
+  if ((svc->keyspace_events().load(std::memory_order_relaxed) & kNotifyTracking) &&
+      type != kNotifyKeyMiss && type != kNotifyNew) {
+    TrackingKeyModified(svc, worker, key, writer);
+  }
+  PublishKeyspaceEvent(svc, worker, db, type, event, key);
 }
 
 void PublishKeyspaceEvent(Service* svc, Worker* worker, int db, uint32_t type,

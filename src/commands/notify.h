@@ -36,6 +36,9 @@ enum NotifyClass : uint32_t {
   kNotifyLoaded = 1 << 12,   // module only
   kNotifyModule = 1 << 13,   // d
   kNotifyNew = 1 << 14,      // n
+  // Not a Redis class: set while some client uses CLIENT TRACKING (commands/tracking.h), so
+  // the same one test sees modifications for invalidation.
+  kNotifyTracking = 1u << 30,
 };
 
 // The classes of a (validated) notify-keyspace-events value. 0 when neither K nor E is set:
@@ -49,26 +52,34 @@ void SetKeyspaceEvents(Service& svc, std::string_view flags);
 void PublishKeyspaceEvent(Service* svc, Worker* worker, int db, uint32_t type,
                           std::string_view event, std::string_view key);
 
+// The slow path of the helpers below: CLIENT TRACKING invalidation (a modification of `key`
+// by client `writer`, 0: the server) and/or the keyspace event.
+void RaiseKeyspaceEvent(Service* svc, Worker* worker, int db, uint32_t type,
+                        std::string_view event, std::string_view key, uint64_t writer);
+
 // Raises a keyspace event from a command running on the key's shard.
 inline void NotifyKeyspaceEvent(CmdCtx& ctx, uint32_t type, std::string_view event,
                                 std::string_view key) {
-  if (ctx.svc->keyspace_events().load(std::memory_order_relaxed) & type) [[unlikely]] {
-    PublishKeyspaceEvent(ctx.svc, ctx.worker, ctx.db_index, type, event, key);
+  if (ctx.svc->keyspace_events().load(std::memory_order_relaxed) & (type | kNotifyTracking))
+      [[unlikely]] {
+    RaiseKeyspaceEvent(ctx.svc, ctx.worker, ctx.db_index, type, event, key, ctx.client_id);
   }
 }
 
 // The same for a key of another logical database than the command's (MOVE, COPY ... DB).
 inline void NotifyKeyspaceEventDb(CmdCtx& ctx, int db, uint32_t type, std::string_view event,
                                   std::string_view key) {
-  if (ctx.svc->keyspace_events().load(std::memory_order_relaxed) & type) [[unlikely]] {
-    PublishKeyspaceEvent(ctx.svc, ctx.worker, db, type, event, key);
+  if (ctx.svc->keyspace_events().load(std::memory_order_relaxed) & (type | kNotifyTracking))
+      [[unlikely]] {
+    RaiseKeyspaceEvent(ctx.svc, ctx.worker, db, type, event, key, ctx.client_id);
   }
 }
 
 // Raises "evicted" for a key the eviction code removed (db: its logical database).
 inline void NotifyEvicted(Service* svc, Worker* worker, int db, std::string_view key) {
-  if (svc->keyspace_events().load(std::memory_order_relaxed) & kNotifyEvicted) [[unlikely]] {
-    PublishKeyspaceEvent(svc, worker, db, kNotifyEvicted, "evicted", key);
+  if (svc->keyspace_events().load(std::memory_order_relaxed) &
+      (kNotifyEvicted | kNotifyTracking)) [[unlikely]] {
+    RaiseKeyspaceEvent(svc, worker, db, kNotifyEvicted, "evicted", key, 0);
   }
 }
 

@@ -9,6 +9,7 @@
 #include "core/memory.h"
 #include "commands/observe_hook.h"
 #include "commands/pubsub_hub.h"
+#include "commands/tracking.h"
 
 namespace kora {
 namespace {
@@ -93,6 +94,7 @@ Service::Service(Engine* engine, ServiceOptions opts)
     : engine_(engine), opts_(std::move(opts)), start_ms_(NowUnixMs()) {
   for (int i = 0; i < engine_->size(); ++i) workers_.push_back(std::make_unique<WorkerState>());
   pubsub_ = std::make_unique<PubSubHub>(engine_->size(), &config_);
+  tracker_ = std::make_unique<Tracker>(this, engine_->size());
   memory_guard_ = std::make_unique<MemoryGuard>(this);  // before the params that feed it
   DefineConfigParams(*this);
   // Created before Engine::Start, so adding timers to the loops here is safe.
@@ -175,6 +177,7 @@ int64_t Service::Execute(const CommandSpec* spec, CmdArgs args, CmdCtx& ctx) {
   shard.set_write_mode((spec->flags & kCmdWrite) != 0);
   uint64_t key_hash = BeginRecord(*this, shard, *spec, args);
   spec->handler(args, ctx);
+  if (ctx.track_reads) [[unlikely]] tracker_->RememberKeys(ctx, args);
   shard.set_write_mode(was_writing);
   WorkerState& ws = *workers_[ctx.worker->id()];
   CmdStat& st = ws.cmd_stats[spec->id];
@@ -326,6 +329,9 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec,
   ctx.db_index = conn.db_index;
   ctx.now_ms = CommandNowMs();
   ctx.tx_id = conn.tx_id;
+  ctx.client_id = conn.id;
+  ctx.client_worker = conn.home_worker;
+  if (tracker_->clients() > 0) [[unlikely]] tracker_->PrepareCommand(conn, *spec, ctx);
 
   if (spec->flags & kCmdConn) {
     ctx.conn = &conn;
@@ -359,6 +365,7 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec,
       conn.Reply().Error("ERR keys of this command must hash to one shard; use a {hash tag}");
       return;
     }
+    if (ctx.track_reads) tracker_->RememberKeys(ctx, args);  // sent to the keys' shards
     if (conn.tx_id == 0) {  // not yet inside a transaction: make it one
       --ws.total_commands;  // counted once, when it runs inside the transaction
       RunAtomically(conn, args, std::move(spread_shards));
@@ -377,7 +384,7 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec,
   }
   if (target < 0 || target == worker->id()) {
     if (ws.tx_lock != 0 && ws.tx_lock != conn.tx_id) {
-      DeferLocal(conn, spec, args);  // this shard is inside another client's EXEC
+      DeferLocal(conn, spec, args, ctx.track_reads);  // the shard is in another client's EXEC
       return;
     }
     ctx.rb = &conn.Reply();
@@ -385,20 +392,27 @@ void Service::Dispatch(ConnContext& conn, CmdArgs args, const CommandSpec* spec,
     if (IsSlow(worker->shard(), *spec, dur)) PushSlowEntry(*this, conn, MakeSlowEntry(args, dur));
     return;
   }
-  HopSingle(conn, spec, args, target);
+  HopSingle(conn, spec, args, target, ctx.track_reads);
 }
 
-void Service::DeferLocal(ConnContext& conn, const CommandSpec* spec, CmdArgs args) {
+void Service::DeferLocal(ConnContext& conn, const CommandSpec* spec, CmdArgs args,
+                         bool track) {
   uint64_t slot = conn.ReserveSlot();
   conn.Ref();
   ConnContext* cp = &conn;
   int db = conn.db_index;
   int resp = conn.resp;
-  local().deferred.push_back([this, spec, owned = OwnedArgs(args), cp, slot, db, resp]() mutable {
+  uint64_t cid = conn.id;
+  int cw = conn.home_worker;
+  local().deferred.push_back([this, spec, owned = OwnedArgs(args), cp, slot, db, resp, cid, cw,
+                              track]() mutable {
     std::string out;
     ReplyBuilder rb(&out, resp);
     CmdCtx ctx;
     ctx.svc = this;
+    ctx.client_id = cid;
+    ctx.client_worker = cw;
+    ctx.track_reads = track;
     ctx.worker = Worker::Current();
     ctx.spec = spec;
     ctx.db_index = db;
@@ -413,7 +427,8 @@ void Service::DeferLocal(ConnContext& conn, const CommandSpec* spec, CmdArgs arg
   });
 }
 
-void Service::HopSingle(ConnContext& conn, const CommandSpec* spec, CmdArgs args, int target) {
+void Service::HopSingle(ConnContext& conn, const CommandSpec* spec, CmdArgs args, int target,
+                        bool track) {
   Worker* origin = Worker::Current();
   uint64_t slot = conn.ReserveSlot();
   conn.Ref();
@@ -422,13 +437,18 @@ void Service::HopSingle(ConnContext& conn, const CommandSpec* spec, CmdArgs args
   int resp = conn.resp;
   ConnContext* cp = &conn;  // dereferenced only back on `src`; kept alive by Ref()
   uint64_t tx = conn.tx_id;
-  origin->Send(target, [this, spec, owned = OwnedArgs(args), src, db, resp, cp, slot,
-                        tx]() mutable {
-    RunData(tx, [this, spec, owned = std::move(owned), src, db, resp, cp, slot, tx]() mutable {
+  uint64_t cid = conn.id;
+  origin->Send(target, [this, spec, owned = OwnedArgs(args), src, db, resp, cp, slot, tx, cid,
+                        track]() mutable {
+    RunData(tx, [this, spec, owned = std::move(owned), src, db, resp, cp, slot, tx, cid,
+                 track]() mutable {
     std::string out;
     ReplyBuilder rb(&out, resp);
     CmdCtx ctx;
     ctx.svc = this;
+    ctx.client_id = cid;
+    ctx.client_worker = src;
+    ctx.track_reads = track;
     ctx.worker = Worker::Current();
     ctx.spec = spec;
     ctx.db_index = db;

@@ -27,6 +27,7 @@
 namespace kora {
 
 class PubSubHub;
+class Tracker;
 
 struct ServiceOptions {
   std::string bind = "127.0.0.1";
@@ -190,10 +191,13 @@ class Service {
   // (commands/notify.h; 0 when notifications are off).
   PubSubHub& pubsub() { return *pubsub_; }
   std::atomic<uint32_t>& keyspace_events() { return keyspace_events_; }
+  // CLIENT TRACKING state (commands/tracking.h).
+  Tracker& tracker() { return *tracker_; }
 
  private:
-  void HopSingle(ConnContext& conn, const CommandSpec* spec, CmdArgs args, int target);
-  void DeferLocal(ConnContext& conn, const CommandSpec* spec, CmdArgs args);
+  void HopSingle(ConnContext& conn, const CommandSpec* spec, CmdArgs args, int target,
+                 bool track);
+  void DeferLocal(ConnContext& conn, const CommandSpec* spec, CmdArgs args, bool track);
   void QueueInMulti(ConnContext& conn, CmdArgs args);
  public:
   // Runs one command whose keys span `shards` as an implicit transaction: the shards are
@@ -228,6 +232,7 @@ class Service {
   std::atomic<uint64_t> slowlog_ids_{0};
   std::unique_ptr<PubSubHub> pubsub_;
   std::atomic<uint32_t> keyspace_events_{0};
+  std::unique_ptr<Tracker> tracker_;
 };
 
 template <class R>
@@ -252,10 +257,12 @@ void Service::RunOnShards(CmdCtx& ctx, const std::vector<int>& shards,
       continue;
     }
     uint64_t tx = ctx.tx_id;
-    origin->Send(shards[i], [svc, spec, db, src, i, j, fn, tx]() mutable {
-      svc->RunData(tx, [svc, spec, db, src, i, j, fn, tx]() mutable {
+    uint64_t cid = ctx.client_id;
+    origin->Send(shards[i], [svc, spec, db, src, i, j, fn, tx, cid]() mutable {
+      svc->RunData(tx, [svc, spec, db, src, i, j, fn, tx, cid]() mutable {
         CmdCtx c;
         c.svc = svc;
+        c.client_id = cid;
         c.worker = Worker::Current();
         c.spec = spec;
         c.db_index = db;

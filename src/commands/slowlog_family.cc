@@ -33,15 +33,21 @@ namespace {
 using Entries = std::vector<observe::SlowlogEntry>;
 
 // Every worker's entries (at most `limit` each), merged newest first and cut to the log's
-// length, then `done` with them on the caller's worker.
+// length, then `done` with them on the caller's worker. Only entries logged before this call
+// count: a worker may answer after the calling command itself was logged (its part waited for
+// a transaction), and Redis's SLOWLOG never sees its own entry.
 void CollectSlowlog(CmdCtx& ctx, size_t limit, absl::AnyInvocable<void(Entries&)> done) {
   int64_t max_len = ctx.svc->config().IntValue("slowlog-max-len");
+  uint64_t before = ctx.svc->slowlog_ids().load(std::memory_order_relaxed);
   ctx.svc->RunOnShards<Entries>(
       ctx, ctx.svc->AllShards(),
-      [limit](CmdCtx& c) {
-        const auto& log = c.shard().metrics().slowlog().entries();
-        size_t n = std::min(limit, log.size());
-        return Entries(log.begin(), log.begin() + static_cast<std::ptrdiff_t>(n));
+      [limit, before](CmdCtx& c) {
+        Entries out;
+        for (const auto& e : c.shard().metrics().slowlog().entries()) {
+          if (out.size() >= limit) break;
+          if (e.id < before) out.push_back(e);
+        }
+        return out;
       },
       [max_len, done = std::move(done)](std::vector<Entries>& parts) mutable {
         Entries all;
@@ -96,10 +102,11 @@ void CmdSlowlogLen(CmdArgs, CmdCtx& ctx) {
 
 void CmdSlowlogReset(CmdArgs, CmdCtx& ctx) {
   auto* pending = new PendingReply(ctx.conn, /*barrier=*/false);
+  uint64_t before = ctx.svc->slowlog_ids().load(std::memory_order_relaxed);
   ctx.svc->RunOnShards<int>(
       ctx, ctx.svc->AllShards(),
-      [](CmdCtx& c) {
-        c.shard().metrics().slowlog().Reset();
+      [before](CmdCtx& c) {
+        c.shard().metrics().slowlog().ResetBefore(before);  // not RESET's own entry
         return 0;
       },
       [pending](std::vector<int>&) { pending->Finish([](ReplyBuilder& rb) { rb.Ok(); }); });

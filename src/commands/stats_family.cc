@@ -286,7 +286,7 @@ void RegisterStatsFamily(Service& svc) {
   c.Define(P{"kora-instrumentation", {}, "yes", "yes", ConfigStore::Bool(), ConfigStore::kHidden});
   c.Define(P{"kora-hotkeys-decay-seconds", {}, "60", "60", ConfigStore::Int(0, 86400 * 365),
              ConfigStore::kHidden});
-  c.Define(P{"kora-hotkeys-sample-rate", {}, "4", "4", ConfigStore::Int(1, 1024),
+  c.Define(P{"kora-hotkeys-sample-rate", {}, "8", "8", ConfigStore::Int(1, 1024),
              ConfigStore::kHidden});
   for (int i = 0; i < svc.engine().size(); ++i) {
     svc.engine().worker(i).loop().AddTimer(1000, [&svc, i] { PublishSnapshot(svc, i); });

@@ -25,6 +25,7 @@ int64_t LatencyHistogram::HighestEquivalent(int index) {
 
 void LatencyHistogram::Merge(const LatencyHistogram& other) {
   for (int i = 0; i < kCountsLen; ++i) counts_[i] += other.counts_[i];
+  for (int i = 0; i < kSmall; ++i) small_[i] += other.small_[i];
   total_ += other.total_;
   sum_ += other.sum_;
   max_ = std::max(max_, other.max_);
@@ -32,6 +33,7 @@ void LatencyHistogram::Merge(const LatencyHistogram& other) {
 
 void LatencyHistogram::Reset() {
   std::fill(counts_.begin(), counts_.end(), 0);
+  std::fill(std::begin(small_), std::end(small_), 0);
   total_ = sum_ = 0;
   max_ = 0;
 }
@@ -43,7 +45,7 @@ int64_t LatencyHistogram::ValueAtPercentile(double p) const {
   if (want == 0) want = 1;
   uint64_t seen = 0;
   for (int i = 0; i < kCountsLen; ++i) {
-    seen += counts_[i];
+    seen += Count(i);
     if (seen >= want) return std::min<int64_t>(HighestEquivalent(i), max_);
   }
   return max_;
@@ -56,14 +58,14 @@ uint64_t LatencyHistogram::CountAtOrBelow(int64_t v) const {
   // Values sharing the last index are counted only if the whole index is <= v.
   if (HighestEquivalent(last) > v) --last;
   uint64_t n = 0;
-  for (int i = 0; i <= last; ++i) n += counts_[i];
+  for (int i = 0; i <= last; ++i) n += Count(i);
   return n;
 }
 
 std::vector<std::pair<uint32_t, uint64_t>> LatencyHistogram::Sparse() const {
   std::vector<std::pair<uint32_t, uint64_t>> out;
   for (int i = 0; i < kCountsLen; ++i) {
-    if (counts_[i]) out.emplace_back(static_cast<uint32_t>(i), counts_[i]);
+    if (uint64_t n = Count(i)) out.emplace_back(static_cast<uint32_t>(i), n);
   }
   return out;
 }

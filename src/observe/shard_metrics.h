@@ -31,7 +31,7 @@ struct ObserveSettings {
   size_t slowlog_max_len = 128;
   int64_t monitor_threshold_ms = 0;
   int64_t hotkeys_decay_ms = 60000;  // 0: never decay
-  uint32_t hotkeys_sample = 4;        // count 1 in N commands (a power of two), weight N
+  uint32_t hotkeys_sample = 8;        // count 1 in N commands (a power of two), weight N
 };
 
 // One command's numbers in a snapshot.

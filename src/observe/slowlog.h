@@ -31,6 +31,10 @@ class Slowlog {
   // Adds an entry at the head and trims to max_len (as Redis does on each push).
   void Push(SlowlogEntry e, size_t max_len);
   void Reset() { entries_.clear(); }
+  // Drops the entries whose id is below `id` (those logged before a given moment).
+  void ResetBefore(uint64_t id) {
+    while (!entries_.empty() && entries_.back().id < id) entries_.pop_back();
+  }
   // Newest first.
   const std::deque<SlowlogEntry>& entries() const { return entries_; }
 

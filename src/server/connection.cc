@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/logging.h"
 #include "commands/pubsub_hub.h"
+#include "commands/tracking_family.h"
 
 namespace kora {
 namespace {
@@ -94,6 +95,7 @@ void Connection::Kill() {
   worker_->loop().Remove(fd);
   ::close(fd);
   if (subscriptions + psubscriptions + ssubscriptions > 0) svc_->pubsub().RemoveAll(this);
+  TrackingOnClose(*svc_, *this);
   svc_->RemoveConnection(this);
   Unref();  // the loop's reference
 }

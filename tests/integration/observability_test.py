@@ -192,9 +192,9 @@ class Observability(unittest.TestCase):
         with conn(port) as c:
             c.cmd("FLUSHALL")
             c.cmd("CONFIG", "SET", "kora-hotkeys-decay-seconds", "0")
-            c.cmd("CONFIG", "SET", "kora-hotkeys-sample-rate", "4")  # the default: sampled
+            c.cmd("CONFIG", "SET", "kora-hotkeys-sample-rate", "8")  # the default: sampled
             c.cmd("CONFIG", "RESETSTAT")
-        total, batch = 600000, 30000
+        total, batch = 1200000, 40000
         with conn(port) as c:
             for start in range(0, total, batch):
                 out = []
