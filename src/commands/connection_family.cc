@@ -38,8 +38,12 @@ void CmdPing(CmdArgs args, CmdCtx& ctx) {
 void CmdEcho(CmdArgs args, CmdCtx& ctx) { ctx.rb->Bulk(args[1]); }
 
 void CmdQuit(CmdArgs, CmdCtx& ctx) {
+  ConnContext& c = *ctx.conn;
+  // Leave every channel now, as Redis frees the client right after this reply: a PUBSUB
+  // NUMSUB that another client sends after seeing +OK must not count this one.
+  if (c.subscriptions + c.psubscriptions + c.ssubscriptions > 0) ctx.svc->pubsub().RemoveAll(&c);
   ctx.rb->Ok();
-  ctx.conn->CloseAfterReply();
+  c.CloseAfterReply();
 }
 
 void CmdSelect(CmdArgs args, CmdCtx& ctx) {

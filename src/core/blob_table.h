@@ -24,6 +24,7 @@
 #include <random>
 #include <string_view>
 #include <utility>
+#include "core/memory.h"
 
 namespace kora {
 
@@ -196,7 +197,7 @@ class BlobTable {
     if (slots_ == nullptr) return;
     size_t cap = capacity();
     for (size_t i = 0; i < cap; ++i) FreeWord(slots_[i]);
-    std::free(slots_);
+    memory::Free(slots_);
     slots_ = nullptr;
     log2_ = 0;
     size_ = 0;
@@ -214,7 +215,7 @@ class BlobTable {
     Clear();
     if (o.slots_ == nullptr) return;
     size_t cap = o.capacity();
-    slots_ = static_cast<uint64_t*>(std::malloc(cap * sizeof(uint64_t)));
+    slots_ = static_cast<uint64_t*>(memory::Malloc(cap * sizeof(uint64_t)));
     log2_ = o.log2_;
     size_ = o.size_;
     for (size_t i = 0; i < cap; ++i) {
@@ -300,7 +301,7 @@ class BlobTable {
       return w;
     }
     size_t need = blob::VarintLen(payload.size()) + payload.size();
-    char* p = static_cast<char*>(std::malloc(need));
+    char* p = static_cast<char*>(memory::Malloc(need));
     if (p == nullptr) std::abort();
     char* d = blob::PutVarint(p, payload.size());
     std::memcpy(d, payload.data(), payload.size());
@@ -314,7 +315,7 @@ class BlobTable {
     if (w == 0 || (w & 1)) return;
     void* p = reinterpret_cast<void*>(w & kPtrMask);
     heap_bytes_ -= blob::AllocatedBytes(p);
-    std::free(p);
+    memory::Free(p);
   }
 
   size_t HomeOf(uint64_t w, size_t slot) const {
@@ -328,7 +329,7 @@ class BlobTable {
     size_t old_cap = capacity();
     uint8_t old_log2 = log2_;
     size_t cap = size_t{1} << new_log2;
-    slots_ = static_cast<uint64_t*>(std::calloc(cap, sizeof(uint64_t)));
+    slots_ = static_cast<uint64_t*>(memory::Calloc(cap, sizeof(uint64_t)));
     if (slots_ == nullptr) std::abort();
     log2_ = new_log2;
     size_t mask = cap - 1;
@@ -349,13 +350,13 @@ class BlobTable {
       slots_[j] = w;
     }
     (void)old_log2;
-    std::free(old);
+    memory::Free(old);
   }
 
   void MaybeShrink() {
     if (log2_ <= kMinLog2 || size_ * 8 >= capacity()) return;
     if (size_ == 0) {
-      std::free(slots_);
+      memory::Free(slots_);
       slots_ = nullptr;
       log2_ = 0;
       return;

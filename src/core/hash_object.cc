@@ -2,10 +2,11 @@
 
 #include <cstdlib>
 #include <cstring>
+#include "core/memory.h"
 
 namespace kora {
 
-HashObject::~HashObject() { std::free(lp_); }
+HashObject::~HashObject() { memory::Free(lp_); }
 
 std::unique_ptr<CollectionObject> HashObject::Clone() const {
   auto h = std::make_unique<HashObject>();
@@ -14,7 +15,7 @@ std::unique_ptr<CollectionObject> HashObject::Clone() const {
     h->table_->CopyFrom(*table_);
   } else if (lp_ != nullptr) {
     size_t n = kHeader + lp_header()->bytes;
-    h->lp_ = static_cast<char*>(std::malloc(n));
+    h->lp_ = static_cast<char*>(memory::Malloc(n));
     if (h->lp_ == nullptr) std::abort();
     std::memcpy(h->lp_, lp_, n);
   }
@@ -87,7 +88,7 @@ void HashObject::LpReserve(size_t extra) {
   size_t need = used + extra;
   if (lp_ != nullptr && malloc_usable_size(lp_) >= need) return;
   size_t want = need + (lp_ ? used / 4 : 0);  // amortise appends; Redis's allocator rounds too
-  char* p = static_cast<char*>(std::realloc(lp_, want));
+  char* p = static_cast<char*>(memory::Realloc(lp_, want));
   if (p == nullptr) std::abort();
   if (lp_ == nullptr) {
     reinterpret_cast<LpHeader*>(p)->bytes = 0;
@@ -174,7 +175,7 @@ bool HashObject::Delete(std::string_view field) {
   std::memmove(d + off, d + end, h->bytes - end);
   h->bytes = static_cast<uint32_t>(h->bytes - (end - off));
   if (--h->count == 0) {
-    std::free(lp_);
+    memory::Free(lp_);
     lp_ = nullptr;
   }
   return true;
@@ -194,7 +195,7 @@ void HashObject::ConvertToTable() {
     p = LpNext(p, &f, &v);
     TableSet(f, v, &added);
   }
-  std::free(lp_);
+  memory::Free(lp_);
   lp_ = nullptr;
 }
 

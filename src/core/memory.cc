@@ -138,5 +138,47 @@ std::string BytesToHuman(uint64_t n) {
   return buf;
 }
 
+namespace {
+inline int64_t Held(void* p) {
+  return static_cast<int64_t>(malloc_usable_size(p)) + 8;  // the convention of memory_hooks.cc
+}
+}  // namespace
+
+void* Malloc(size_t n) {
+  void* p = std::malloc(n);
+  if (p != nullptr && detail::g_hooks_active.load(std::memory_order_relaxed)) {
+    detail::Account(Held(p));
+  }
+  return p;
+}
+
+void* Calloc(size_t count, size_t size) {
+  void* p = std::calloc(count, size);
+  if (p != nullptr && detail::g_hooks_active.load(std::memory_order_relaxed)) {
+    detail::Account(Held(p));
+  }
+  return p;
+}
+
+void* Realloc(void* p, size_t n) {
+  bool counting = detail::g_hooks_active.load(std::memory_order_relaxed);
+  int64_t before = (counting && p != nullptr) ? Held(p) : 0;
+  void* q = std::realloc(p, n);
+  if (counting) {
+    if (q != nullptr) {
+      detail::Account(Held(q) - before);
+    } else if (n == 0) {
+      detail::Account(-before);  // realloc(p, 0) may free p
+    }
+  }
+  return q;
+}
+
+void Free(void* p) {
+  if (p == nullptr) return;
+  if (detail::g_hooks_active.load(std::memory_order_relaxed)) detail::Account(-Held(p));
+  std::free(p);
+}
+
 }  // namespace memory
 }  // namespace kora

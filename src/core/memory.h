@@ -64,5 +64,13 @@ inline size_t ChunkBytes(size_t n) {
 // Redis's bytesToHuman ("1.50M").
 std::string BytesToHuman(uint64_t n);
 
+// malloc/realloc/free for the buffers the data structures manage themselves (listpacks,
+// intsets, sorted-set entries, blob tables): counted in used_memory exactly as operator new
+// is while the counting hooks are active (kora-server), plain libc calls otherwise.
+void* Malloc(size_t n);
+void* Calloc(size_t count, size_t size);
+void* Realloc(void* p, size_t n);
+void Free(void* p);
+
 }  // namespace memory
 }  // namespace kora

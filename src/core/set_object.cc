@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "base/strutil.h"
+#include "core/memory.h"
 
 namespace kora {
 
@@ -17,7 +18,7 @@ uint32_t WidthFor(int64_t v) {
 
 }  // namespace
 
-SetObject::~SetObject() { std::free(is_); }
+SetObject::~SetObject() { memory::Free(is_); }
 
 std::unique_ptr<CollectionObject> SetObject::Clone() const {
   auto s = std::make_unique<SetObject>();
@@ -26,7 +27,7 @@ std::unique_ptr<CollectionObject> SetObject::Clone() const {
     s->table_->CopyFrom(*table_);
   } else if (is_ != nullptr) {
     size_t n = kHeader + size_t{is_header()->count} * is_header()->width;
-    s->is_ = static_cast<char*>(std::malloc(n));
+    s->is_ = static_cast<char*>(memory::Malloc(n));
     if (s->is_ == nullptr) std::abort();
     std::memcpy(s->is_, is_, n);
   }
@@ -101,7 +102,7 @@ size_t SetObject::IsSearch(int64_t v, bool* found) const {
 // Reallocates the intset for `count` members of `width` bytes (existing members keep their
 // width; the caller re-encodes when the width grows).
 void SetObject::IsResize(size_t count, uint32_t width) {
-  char* p = static_cast<char*>(std::realloc(is_, kHeader + count * width));
+  char* p = static_cast<char*>(memory::Realloc(is_, kHeader + count * width));
   if (p == nullptr) std::abort();
   if (is_ == nullptr) {
     reinterpret_cast<IsHeader*>(p)->count = 0;
@@ -159,7 +160,7 @@ bool SetObject::IsRemove(int64_t v) {
   char* d = is_ + kHeader;
   std::memmove(d + pos * width, d + (pos + 1) * width, (n - pos - 1) * width);
   if (n == 1) {
-    std::free(is_);
+    memory::Free(is_);
     is_ = nullptr;
     return true;
   }
@@ -210,7 +211,7 @@ void SetObject::ConvertToTable() {
   if (is_ != nullptr) {
     t->Reserve(is_header()->count);
     ForEach([&](std::string_view m) { t->InsertNew(m); });
-    std::free(is_);
+    memory::Free(is_);
     is_ = nullptr;
   }
   table_ = std::move(t);

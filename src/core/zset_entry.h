@@ -14,6 +14,7 @@
 #include <cstring>
 #include <new>
 #include <string_view>
+#include "core/memory.h"
 
 namespace kora {
 
@@ -24,7 +25,7 @@ struct ZEntry {
 
   static ZEntry* Make(std::string_view member, double score) {
     size_t n = sizeof(ZEntry) + VarintLen(member.size()) + member.size();
-    void* p = std::malloc(n);
+    void* p = memory::Malloc(n);
     if (p == nullptr) throw std::bad_alloc();
     ZEntry* e = static_cast<ZEntry*>(p);
     e->next = nullptr;
@@ -39,9 +40,9 @@ struct ZEntry {
     if (!member.empty()) std::memcpy(d, member.data(), member.size());
     return e;
   }
-  static void Free(ZEntry* e) { std::free(e); }
+  static void Free(ZEntry* e) { memory::Free(e); }
   // The Dict frees its nodes with `delete`.
-  static void operator delete(void* p) { std::free(p); }
+  static void operator delete(void* p) { memory::Free(p); }
   // Bytes the allocator holds for the entry (usable size plus the chunk header).
   size_t AllocatedBytes() const { return malloc_usable_size(const_cast<ZEntry*>(this)) + 8; }
 

@@ -6,15 +6,16 @@
 #include <new>
 
 #include "core/zset_entry.h"
+#include "core/memory.h"
 
 namespace kora {
 
-ZPack::~ZPack() { std::free(buf_); }
+ZPack::~ZPack() { memory::Free(buf_); }
 
 size_t ZPack::AllocatedBytes() const { return buf_ ? malloc_usable_size(buf_) + 8 : 0; }
 
 void ZPack::CopyFrom(const ZPack& other) {
-  std::free(buf_);
+  memory::Free(buf_);
   buf_ = nullptr;
   used_ = cap_ = count_ = 0;
   if (other.used_ == 0) return;
@@ -79,7 +80,7 @@ void ZPack::Reserve(size_t bytes) {
   if (bytes <= cap_) return;
   size_t want = bytes + bytes / 8;
   want = (want + 15) & ~size_t{15};
-  void* p = std::realloc(buf_, want);
+  void* p = memory::Realloc(buf_, want);
   if (p == nullptr) throw std::bad_alloc();
   buf_ = static_cast<char*>(p);
   cap_ = want;
@@ -87,14 +88,14 @@ void ZPack::Reserve(size_t bytes) {
 
 void ZPack::ShrinkToFit() {
   if (used_ == 0) {
-    std::free(buf_);
+    memory::Free(buf_);
     buf_ = nullptr;
     cap_ = 0;
     return;
   }
   if (cap_ <= used_ + used_ / 4 + 32) return;
   size_t want = (used_ + 15) & ~size_t{15};
-  void* p = std::realloc(buf_, want);
+  void* p = memory::Realloc(buf_, want);
   if (p == nullptr) return;  // keeping the larger buffer is fine
   buf_ = static_cast<char*>(p);
   cap_ = want;
