@@ -26,22 +26,7 @@ namespace kora {
 namespace {
 
 // Redis's bytesToHuman.
-std::string Human(uint64_t n) {
-  char buf[64];
-  double d = static_cast<double>(n);
-  if (n < 1024) {
-    std::snprintf(buf, sizeof(buf), "%lluB", static_cast<unsigned long long>(n));
-  } else if (n < 1024ULL * 1024) {
-    std::snprintf(buf, sizeof(buf), "%.2fK", d / 1024);
-  } else if (n < 1024ULL * 1024 * 1024) {
-    std::snprintf(buf, sizeof(buf), "%.2fM", d / (1024.0 * 1024));
-  } else if (n < 1024ULL * 1024 * 1024 * 1024) {
-    std::snprintf(buf, sizeof(buf), "%.2fG", d / (1024.0 * 1024 * 1024));
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.2fT", d / (1024.0 * 1024 * 1024 * 1024));
-  }
-  return buf;
-}
+std::string Human(uint64_t n) { return memory::BytesToHuman(n); }
 
 std::string Fixed(double v, int digits) {
   char buf[64];
