@@ -5,8 +5,6 @@
 
 namespace kora::observe {
 
-LatencyHistogram::LatencyHistogram() : counts_(kCountsLen, 0) {}
-
 int64_t LatencyHistogram::ValueFromIndex(int index) {
   int bucket = (index >> (kSubBucketBits - 1)) - 1;
   int sub = (index & (kSubBucketHalf - 1)) + kSubBucketHalf;
@@ -24,7 +22,12 @@ int64_t LatencyHistogram::HighestEquivalent(int index) {
 }
 
 void LatencyHistogram::Merge(const LatencyHistogram& other) {
-  for (int i = 0; i < kCountsLen; ++i) counts_[i] += other.counts_[i];
+  for (int k = 0; k < kChunkCount; ++k) {
+    const uint64_t* src = other.chunks_[k].get();
+    if (src == nullptr) continue;
+    uint64_t* dst = Chunk(k << (kSubBucketBits - 1));
+    for (int j = 0; j < kSubBucketHalf; ++j) dst[j] += src[j];
+  }
   for (int i = 0; i < kSmall; ++i) small_[i] += other.small_[i];
   total_ += other.total_;
   sum_ += other.sum_;
@@ -32,7 +35,9 @@ void LatencyHistogram::Merge(const LatencyHistogram& other) {
 }
 
 void LatencyHistogram::Reset() {
-  std::fill(counts_.begin(), counts_.end(), 0);
+  for (auto& c : chunks_) {
+    if (c) std::fill(c.get(), c.get() + kSubBucketHalf, 0);
+  }
   std::fill(std::begin(small_), std::end(small_), 0);
   total_ = sum_ = 0;
   max_ = 0;
@@ -74,7 +79,7 @@ void LatencyHistogram::MergeSparse(const std::vector<std::pair<uint32_t, uint64_
                                    uint64_t sum, int64_t max) {
   for (const auto& [i, n] : sparse) {
     if (i < static_cast<uint32_t>(kCountsLen)) {
-      counts_[i] += n;
+      Chunk(static_cast<int>(i))[i & (kSubBucketHalf - 1)] += n;
       total_ += n;
     }
   }

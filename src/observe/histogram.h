@@ -2,11 +2,13 @@
 // from 0 to 60 s, 3 significant digits (every value below 2048 µs is exact; above, a bucket
 // is at most 1/1024 of its value wide). Counts are plain integers: one histogram is written by
 // one thread only (its worker). Histograms of the same layout merge by adding counts, so
-// per-worker histograms are summed when read. 17,408 counters (139 KB); workers allocate one
-// per command on first use. See docs/design/observability.md.
+// per-worker histograms are summed when read. 17,408 counters in 17 chunks of 8 KB, one per
+// power of two, each allocated when a value first lands in it: a command whose latencies span
+// a few magnitudes costs a few chunks, not 139 KB. See docs/design/observability.md.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -20,7 +22,7 @@ class LatencyHistogram {
   static constexpr int kBucketCount = 16;  // 2048 << 15 > kMaxValue
   static constexpr int kCountsLen = (kBucketCount + 1) * kSubBucketHalf;
 
-  LatencyHistogram();
+  LatencyHistogram() = default;
 
   // Records one value (µs; negative counts as 0). A few ns: values below kSmall (most
   // commands) touch only this object's first cache lines; others one more counter.
@@ -30,7 +32,8 @@ class LatencyHistogram {
       ++small_[value_us];
     } else {
       if (value_us > kMaxValue) value_us = kMaxValue;
-      ++counts_[IndexOf(value_us)];
+      int i = IndexOf(value_us);
+      ++Chunk(i)[i & (kSubBucketHalf - 1)];
     }
     ++total_;
     sum_ += static_cast<uint64_t>(value_us);
@@ -66,15 +69,26 @@ class LatencyHistogram {
 
  private:
   // Values 0..kSmall-1 have index == value; they are counted in small_, kept next to the
-  // totals so that recording a fast command does not reach into the 139 KB array.
+  // totals so that recording a fast command does not reach into the chunks.
   static constexpr int kSmall = 32;
-  uint64_t Count(int i) const { return i < kSmall ? counts_[i] + small_[i] : counts_[i]; }
+  static constexpr int kChunkCount = kBucketCount + 1;  // kSubBucketHalf counters each
+  uint64_t Raw(int i) const {
+    const auto& c = chunks_[i >> (kSubBucketBits - 1)];
+    return c ? c[i & (kSubBucketHalf - 1)] : 0;
+  }
+  uint64_t Count(int i) const { return i < kSmall ? Raw(i) + small_[i] : Raw(i); }
+  // The chunk holding index i, allocated (zeroed) on first use.
+  uint64_t* Chunk(int i) {
+    auto& c = chunks_[i >> (kSubBucketBits - 1)];
+    if (!c) c.reset(new uint64_t[kSubBucketHalf]());
+    return c.get();
+  }
 
   uint64_t total_ = 0;
   uint64_t sum_ = 0;
   int64_t max_ = 0;
   uint64_t small_[kSmall] = {};
-  std::vector<uint64_t> counts_;
+  std::unique_ptr<uint64_t[]> chunks_[kChunkCount];
 };
 
 }  // namespace kora::observe
