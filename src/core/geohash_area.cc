@@ -14,26 +14,6 @@ constexpr double kMercatorMax = 20037726.37;
 double DegRad(double d) { return d * kDegToRad; }
 double RadDeg(double r) { return r / kDegToRad; }
 
-uint64_t Spread(uint32_t v) {
-  uint64_t x = v;
-  x = (x | (x << 16)) & 0x0000FFFF0000FFFFULL;
-  x = (x | (x << 8)) & 0x00FF00FF00FF00FFULL;
-  x = (x | (x << 4)) & 0x0F0F0F0F0F0F0F0FULL;
-  x = (x | (x << 2)) & 0x3333333333333333ULL;
-  x = (x | (x << 1)) & 0x5555555555555555ULL;
-  return x;
-}
-
-uint32_t Gather(uint64_t x) {
-  x &= 0x5555555555555555ULL;
-  x = (x | (x >> 1)) & 0x3333333333333333ULL;
-  x = (x | (x >> 2)) & 0x0F0F0F0F0F0F0F0FULL;
-  x = (x | (x >> 4)) & 0x00FF00FF00FF00FFULL;
-  x = (x | (x >> 8)) & 0x0000FFFF0000FFFFULL;
-  x = (x | (x >> 16)) & 0x00000000FFFFFFFFULL;
-  return static_cast<uint32_t>(x);
-}
-
 // Moves a cell one step east/west (longitude bits, odd positions) or north/south (latitude
 // bits, even positions), wrapping around (Redis's geohash_move_x / geohash_move_y).
 void Move(Cell* c, int d, bool lon_axis) {
