@@ -54,6 +54,16 @@ bool ClaimAndServe(CmdCtx& ctx, BlockTicket* t, std::string_view key) {
   sh.set_write_mode(true);
   t->serve(c, key, &reply);
   sh.set_write_mode(was);
+  int relay = t->relay_key.empty() ? -1 : ctx.svc->engine().ShardOf(t->relay_key);
+  if (relay >= 0 && relay != c.worker->id()) {
+    Service* svc = ctx.svc;
+    t->Ref();
+    c.worker->Send(relay, [svc, t, reply = std::move(reply)]() mutable {
+      SendHome(svc, t, std::move(reply));
+      t->Unref();
+    });
+    return true;
+  }
   SendHome(ctx.svc, t, std::move(reply));
   return true;
 }

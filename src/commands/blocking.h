@@ -44,6 +44,9 @@ struct BlockTicket {
   bool independent = false;
   // On the key's shard, after claiming: takes the data and writes the reply into `reply`.
   std::function<void(CmdCtx&, std::string_view key, std::string* reply)> serve;
+  // When set (BLMOVE's destination), the reply goes home through this key's shard, after what
+  // serve() sent there: the client sees its reply only once the element has landed.
+  std::string relay_key;
 
   std::atomic<bool> claimed{false};
   std::atomic<int> refs{1};

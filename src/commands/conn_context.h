@@ -45,6 +45,10 @@ class ConnContext {
 
   uint64_t id = 0;
   int home_worker = 0;
+  // Bytes the hops of this connection now in flight allocated on its home worker (tasks,
+  // queue room, reply slots): in transit for maxmemory until their replies land (service.cc).
+  int64_t hop_transit = 0;
+  uint32_t hops_in_flight = 0;
   int fd = -1;
   int db_index = 0;
   int resp = 2;

@@ -134,6 +134,7 @@ BlockTicket* MoveTicket(std::string src, std::string dst, bool from_left, bool t
     PushAnywhere(c, src, dst, std::move(v), from_left, to_left);
   };
   t->keys.push_back(std::move(src));
+  t->relay_key = dst;
   return t;
 }
 

@@ -17,13 +17,15 @@ namespace {
 // Copies a command's arguments so they can travel to another shard.
 class OwnedArgs {
  public:
-  explicit OwnedArgs(CmdArgs args) {
+  // `*counted` (if given) receives the bytes counted as in transit.
+  explicit OwnedArgs(CmdArgs args, int64_t* counted = nullptr) {
     size_t total = 0;
     for (auto a : args) total += a.size();
     // In transit, not data: maxmemory does not count it (core/memory.h).
     transit_ = static_cast<int64_t>(memory::ChunkBytes(total ? total : 1) +
                                     memory::ChunkBytes(args.size() * sizeof(std::string_view)));
     memory::AddInTransit(transit_);
+    if (counted != nullptr) *counted = transit_;
     buf_.reset(new char[total ? total : 1]);
     views_.reserve(args.size());
     char* p = buf_.get();
@@ -48,6 +50,11 @@ class OwnedArgs {
   std::vector<std::string_view> views_;
   int64_t transit_ = 0;
 };
+
+// The heap block of a reply task (its captures: a few pointers, the reply string, the slow log
+// entry) and the longest string std::string keeps inline.
+constexpr size_t kReplyTaskBytes = 96;
+constexpr size_t kSsoCapacity = 15;
 
 void AppendQuotedArg(std::string* out, std::string_view a, size_t budget) {
   // printf("%.*s") semantics: stops at NUL, and at the remaining budget.
@@ -438,8 +445,10 @@ void Service::HopSingle(ConnContext& conn, const CommandSpec* spec, CmdArgs args
   ConnContext* cp = &conn;  // dereferenced only back on `src`; kept alive by Ref()
   uint64_t tx = conn.tx_id;
   uint64_t cid = conn.id;
-  origin->Send(target, [this, spec, owned = OwnedArgs(args), src, db, resp, cp, slot, tx, cid,
-                        track]() mutable {
+  int64_t mark = memory::ThreadBalance();
+  int64_t args_transit = 0;
+  origin->Send(target, [this, spec, owned = OwnedArgs(args, &args_transit), src, db, resp, cp,
+                        slot, tx, cid, track]() mutable {
     RunData(tx, [this, spec, owned = std::move(owned), src, db, resp, cp, slot, tx, cid,
                  track]() mutable {
     std::string out;
@@ -458,13 +467,36 @@ void Service::HopSingle(ConnContext& conn, const CommandSpec* spec, CmdArgs args
     int64_t dur = Execute(spec, owned.args(), ctx);
     std::unique_ptr<observe::SlowlogEntry> slow;
     if (IsSlow(ctx.worker->shard(), *spec, dur)) slow = MakeSlowEntry(owned.args(), dur);
-    ctx.worker->Send(src, [this, cp, slot, out = std::move(out), slow = std::move(slow)]() mutable {
+    // The reply travels back as a task holding `out`: in transit as well, until it lands.
+    int64_t back = static_cast<int64_t>(
+        sizeof(Task) + memory::ChunkBytes(kReplyTaskBytes) +
+        (out.capacity() > kSsoCapacity ? memory::ChunkBytes(out.capacity() + 1) : 0));
+    memory::AddInTransit(back);
+    ctx.worker->Send(src, [this, cp, slot, out = std::move(out), slow = std::move(slow),
+                           back]() mutable {
       if (slow) PushSlowEntry(*this, *cp, std::move(slow));
       cp->FillSlot(slot, std::move(out));
+      memory::AddInTransit(-back);
+      LandHop(*cp);
       cp->Unref();
     });
     });
   });
+  // Measured on this thread: the task, its queue room, the reply slot, less the arguments
+  // (counted by OwnedArgs). Released as the replies land, the last one taking the remainder.
+  int64_t spent = memory::ThreadBalance() - mark - args_transit;
+  if (spent < 0) spent = 0;
+  conn.hop_transit += spent;
+  ++conn.hops_in_flight;
+  memory::AddInTransit(spent);
+}
+
+void Service::LandHop(ConnContext& conn) {
+  if (conn.hops_in_flight == 0) return;
+  int64_t part = conn.hop_transit / conn.hops_in_flight;
+  conn.hop_transit -= part;
+  --conn.hops_in_flight;
+  memory::AddInTransit(-part);
 }
 
 }  // namespace kora

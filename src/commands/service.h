@@ -195,6 +195,9 @@ class Service {
   Tracker& tracker() { return *tracker_; }
 
  private:
+  // On the connection's home worker, as a hop's reply lands: releases its share of the
+  // connection's hop_transit.
+  static void LandHop(ConnContext& conn);
   void HopSingle(ConnContext& conn, const CommandSpec* spec, CmdArgs args, int target,
                  bool track);
   void DeferLocal(ConnContext& conn, const CommandSpec* spec, CmdArgs args, bool track);
