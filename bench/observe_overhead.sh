@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Throughput with all instrumentation on against off, in the same run on the same server:
-# latency histograms and hot-key sketch toggled with CONFIG SET kora-instrumentation yes|no
-# (commandstats, slow log and latency monitor are Redis features and stay on in both).
+# latency histograms and hot-key sketch toggled with CONFIG SET kora-instrumentation yes|no,
+# memory by key prefix with kora-memory-prefix-depth 2|0 (commandstats, slow log and latency
+# monitor are Redis features and stay on in both).
 #
 # Usage: bench/observe_overhead.sh [--server PATH] [--workers N] [--rounds N] [--requests N]
 #                                  [--pipeline N] [--port N]
@@ -40,6 +41,7 @@ cpu_ns() { cat /proc/"$PID"/task/*/schedstat | awk '{s += $1} END {printf "%.0f"
 
 measure() {  # $1 = yes|no ; prints "rps cpu_ns_per_request" for SET+GET
   redis-cli -p "$PORT" config set kora-instrumentation "$1" >/dev/null
+  redis-cli -p "$PORT" config set kora-memory-prefix-depth "$([[ $1 == yes ]] && echo 2 || echo 0)" >/dev/null
   local c0 c1 rps
   c0=$(cpu_ns)
   rps=$(redis-benchmark -p "$PORT" -c 50 -r 100000 -P "$PIPELINE" -n "$REQUESTS" -t set,get \

@@ -300,13 +300,7 @@ void CmdMemoryHelp(CmdArgs, CmdCtx& ctx) {
 
 }  // namespace
 
-size_t KeyMemoryUsage(const KeyEntry& e) {
-  size_t n = memory::ChunkBytes(sizeof(KeyEntry)) + sizeof(KeyEntry*);  // entry + bucket slot
-  if (e.key.heap_bytes() != 0) n += memory::ChunkBytes(e.key.heap_bytes());
-  if (e.value.collection() != nullptr) return n + e.value.collection()->MemoryUsage();
-  size_t extra = e.value.MemoryUsage() - sizeof(Value);  // a string's heap buffer, if any
-  return n + (extra ? memory::ChunkBytes(extra) : 0);
-}
+size_t KeyMemoryUsage(const KeyEntry& e) { return EntryMemoryUsage(e); }
 
 void DbOverhead(DbTable& db, uint64_t* main, uint64_t* expires) {
   *main = db.dict().bucket_count() * sizeof(KeyEntry*) +

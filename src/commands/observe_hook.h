@@ -19,6 +19,9 @@ namespace kora {
 
 // Re-reads the observability settings from the configuration (when its generation changed).
 void RefreshObserveSettings(Service& svc, observe::ShardMetrics& m);
+// On the shard's thread, between commands: applies the memory-by-prefix settings (a change
+// rebuilds the tries) and brings the prefix totals up to date.
+void SyncPrefixMemory(Service& svc, Shard& shard);
 
 // Called before the handler runs: picks the commands whose key the hot-key sketch counts (a
 // random 1 in kora-hotkeys-sample-rate), hashes that key and starts loading its counters, so

@@ -186,6 +186,11 @@ int64_t Service::Execute(const CommandSpec* spec, CmdArgs args, CmdCtx& ctx) {
   spec->handler(args, ctx);
   if (ctx.track_reads) [[unlikely]] tracker_->RememberKeys(ctx, args);
   shard.set_write_mode(was_writing);
+  // Memory by prefix: sizes of the entries written are brought up to date in batches (and by
+  // the shard's cron), so a run of writes to one big list recomputes its size rarely.
+  if (shard.prefix_dirty() && shard.db(ctx.db_index).prefix_dirty() >= 256) [[unlikely]] {
+    shard.FlushPrefixMemory();
+  }
   WorkerState& ws = *workers_[ctx.worker->id()];
   CmdStat& st = ws.cmd_stats[spec->id];
   ++st.calls;

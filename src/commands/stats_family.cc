@@ -2,8 +2,6 @@
 // observability views share: reading the settings, collecting histograms from the workers, and
 // the per-worker timer that decays the hot-key counts and publishes the snapshot the metrics
 // HTTP server reads. Reply shapes: docs/design/observability.md.
-#include <malloc.h>
-
 #include <algorithm>
 #include <cstdio>
 
@@ -12,6 +10,7 @@
 #include "commands/info_family.h"
 #include "commands/observe_hook.h"
 #include "commands/server_family.h"
+#include "core/memory.h"
 
 namespace kora {
 
@@ -31,6 +30,14 @@ void RefreshObserveSettings(Service& svc, observe::ShardMetrics& m) {
   while (s.hotkeys_sample * 2 <= rate) s.hotkeys_sample *= 2;  // rounded down to a power of 2
   m.settings = s;
   m.settings_generation = gen;
+}
+
+void SyncPrefixMemory(Service& svc, Shard& shard) {
+  ConfigStore& c = svc.config();
+  std::string sep = c.Value("kora-memory-prefix-separator");
+  shard.ConfigurePrefixMemory(sep.empty() ? ':' : sep[0],
+                              static_cast<int>(c.IntValue("kora-memory-prefix-depth")));
+  shard.FlushPrefixMemory();
 }
 
 const CommandSpec* FindCommandByFullName(Service& svc, std::string_view name) {
@@ -222,9 +229,71 @@ void CmdStatsLatency(CmdArgs args, CmdCtx& ctx) {
   });
 }
 
+// STATS.MEMORY prefix [prefix ...]: the bytes (MEMORY USAGE, summed over the keys of the
+// current database whose names start with the prefix) under each prefix. A prefix names a
+// node of the trie: it ends with the separator ("user" is taken as "user:"), at most
+// kora-memory-prefix-depth segments deep; the empty prefix is every key.
+void CmdStatsMemory(CmdArgs args, CmdCtx& ctx) {
+  ConfigStore& c = ctx.svc->config();
+  std::string sep = c.Value("kora-memory-prefix-separator");
+  int64_t depth = c.IntValue("kora-memory-prefix-depth");
+  if (depth <= 0) {
+    ctx.rb->Error("ERR memory by prefix is off (kora-memory-prefix-depth is 0)");
+    return;
+  }
+  auto prefixes = std::make_shared<std::vector<std::string>>();
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string p(args[i]);
+    if (!p.empty() && p.back() != sep[0]) p += sep[0];
+    if (std::count(p.begin(), p.end(), sep[0]) > depth) {
+      ctx.rb->Error("ERR prefix '" + std::string(args[i].substr(0, 128)) +
+                    "' is deeper than kora-memory-prefix-depth (" + std::to_string(depth) + ")");
+      return;
+    }
+    prefixes->push_back(std::move(p));
+  }
+  auto* pending = new PendingReply(ctx.conn, /*barrier=*/false);
+  Service* svc = ctx.svc;
+  ctx.svc->RunOnShards<std::vector<int64_t>>(
+      ctx, ctx.svc->AllShards(),
+      [svc, prefixes](CmdCtx& c) {
+        SyncPrefixMemory(*svc, c.shard());
+        std::vector<int64_t> out;
+        const PrefixMemory* pm = c.db().prefix_memory();
+        for (const auto& p : *prefixes) out.push_back(pm ? pm->Get(p).bytes : 0);
+        return out;
+      },
+      [pending, prefixes](std::vector<std::vector<int64_t>>& parts) {
+        std::vector<int64_t> sum(prefixes->size(), 0);
+        for (const auto& part : parts) {
+          for (size_t i = 0; i < part.size() && i < sum.size(); ++i) sum[i] += part[i];
+        }
+        pending->Finish([&sum](ReplyBuilder& rb) {
+          rb.ArrayHeader(static_cast<int64_t>(sum.size()));
+          for (int64_t b : sum) rb.Integer(b);
+        });
+      });
+}
+
+// The largest top-level prefixes of database 0, for the dashboard and /metrics.
+void SnapshotPrefixes(Shard& shard, observe::WorkerSnapshot& s) {
+  const PrefixMemory* pm = shard.db(0).prefix_memory();
+  if (pm == nullptr) return;
+  pm->ForEachAtLevel(1, [&s](std::string_view prefix, const PrefixTotals& t) {
+    s.prefixes.push_back({std::string(prefix), t.bytes, t.keys});
+  });
+  constexpr size_t kMax = 64;
+  if (s.prefixes.size() > kMax) {
+    std::partial_sort(s.prefixes.begin(), s.prefixes.begin() + kMax, s.prefixes.end(),
+                      [](const auto& a, const auto& b) { return a.bytes > b.bytes; });
+    s.prefixes.resize(kMax);
+  }
+}
+
 // Copies this worker's counters into a snapshot for the metrics HTTP thread.
 void PublishSnapshot(Service& svc, int worker) {
   Shard& shard = svc.engine().worker(worker).shard();
+  if (!shard.cron_paused()) SyncPrefixMemory(svc, shard);
   WorkerState& ws = svc.state_of(worker);
   observe::ShardMetrics& m = shard.metrics();
   if (m.settings_generation != svc.config().generation()) RefreshObserveSettings(svc, m);
@@ -269,10 +338,10 @@ void PublishSnapshot(Service& svc, int worker) {
     s->commands.push_back(std::move(c));
   }
   s->hot_keys = m.hot_keys().Top(32);
+  SnapshotPrefixes(shard, *s);
   for (const auto& [code, n] : ws.error_stats) s->errors.emplace_back(code, n);
   if (worker == 0) {
-    struct mallinfo2 mi = mallinfo2();  // as INFO's used_memory
-    s->used_memory = static_cast<uint64_t>(mi.uordblks + mi.hblkhd);
+    s->used_memory = memory::UsedMemory();  // as INFO's used_memory
   }
   m.Publish(std::move(s));
 }
@@ -288,12 +357,32 @@ void RegisterStatsFamily(Service& svc) {
              ConfigStore::kHidden});
   c.Define(P{"kora-hotkeys-sample-rate", {}, "8", "8", ConfigStore::Int(1, 1024),
              ConfigStore::kHidden});
+  // Memory by key prefix (STATS.MEMORY): the separator (one character) and how many segments
+  // deep prefixes are tracked; 0 turns it off.
+  // A change is applied on every shard right away (rebuilding the tries), not at the next
+  // timer tick, so that what follows CONFIG SET sees it.
+  auto resync = [&svc](const std::string&) {
+    for (int i = 0; i < svc.engine().size(); ++i) {
+      Worker& w = svc.engine().worker(i);
+      w.PostExternal([&svc, &w] { SyncPrefixMemory(svc, w.shard()); });
+    }
+  };
+  c.Define(P{"kora-memory-prefix-separator", {}, ":", ":",
+             [](std::string* v) -> std::string {
+               return v->size() == 1 ? "" : "one character";
+             },
+             ConfigStore::kHidden, resync});
+  c.Define(P{"kora-memory-prefix-depth", {}, "2", "2", ConfigStore::Int(0, 16),
+             ConfigStore::kHidden, resync});
   for (int i = 0; i < svc.engine().size(); ++i) {
+    // Runs on worker i's thread; adding it is safe because the engine has not started yet.
+    SyncPrefixMemory(svc, svc.engine().worker(i).shard());
     svc.engine().worker(i).loop().AddTimer(1000, [&svc, i] { PublishSnapshot(svc, i); });
   }
   svc.Register({
       Cmd("stats.hotkeys", -1, kCmdConn | kCmdReadOnly, 0, 0, 0, "read slow", CmdStatsHotkeys),
       Cmd("stats.latency", -1, kCmdConn | kCmdReadOnly, 0, 0, 0, "read slow", CmdStatsLatency),
+      Cmd("stats.memory", -2, kCmdConn | kCmdReadOnly, 0, 0, 0, "read slow", CmdStatsMemory),
   });
 }
 

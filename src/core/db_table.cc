@@ -1,6 +1,7 @@
 #include "core/db_table.h"
 
 #include "base/clock.h"
+#include "core/memory.h"
 
 namespace kora {
 
@@ -46,7 +47,10 @@ inline KeyEntry* DbTable::Lookup(std::string_view key, int64_t now_ms) {
   }
   if constexpr (kTouch) {
     Touch(e);
-    if (write_mode_ && *write_mode_) e->version = ++*version_counter_;
+    if (write_mode_ && *write_mode_) {
+      e->version = ++*version_counter_;
+      MarkDirty(e);
+    }
   }
   return e;
 }
@@ -96,6 +100,7 @@ KeyEntry* DbTable::Insert(std::string_view key, Value value) {
   e->access_time = clock_;
   e->version = NextVersion();
   dict_.Insert(e);
+  MarkDirty(e);
   NotifyInserted(e);
   return e;
 }
@@ -104,6 +109,7 @@ bool DbTable::Erase(std::string_view key) {
   KeyEntry* e = dict_.Unlink(key);
   if (!e) return false;
   RemoveVolatile(e);
+  ForgetAcct(e);
   delete e;
   return true;
 }
@@ -113,12 +119,14 @@ void DbTable::Erase(KeyEntry* e) { delete Detach(e); }
 KeyEntry* DbTable::Detach(KeyEntry* e) {
   KeyEntry* u = dict_.Unlink(e->key);
   RemoveVolatile(u);
+  ForgetAcct(u);
   return u;
 }
 
 void DbTable::Attach(KeyEntry* e, int64_t expire_at) {
   e->version = NextVersion();
   dict_.Insert(e);
+  MarkDirty(e);
   if (expire_at != 0) SetExpire(e, expire_at);
   NotifyInserted(e);
 }
@@ -147,12 +155,82 @@ void DbTable::ClearExpire(KeyEntry* e) { RemoveVolatile(e); }
 void DbTable::Clear() {
   volatile_.clear();
   dict_.Clear();
+  dirty_.clear();  // the shard's dirty list may still name this table: flushing it is a no-op
+  if (prefix_) prefix_->Clear();
 }
 
 void DbTable::Swap(DbTable& other) {
+  FlushPrefixMemory();
+  other.FlushPrefixMemory();
   dict_.Swap(other.dict_);
   volatile_.swap(other.volatile_);
   std::swap(expired_, other.expired_);
+  prefix_.swap(other.prefix_);
+}
+
+size_t EntryMemoryUsage(const KeyEntry& e) {
+  size_t n = memory::ChunkBytes(sizeof(KeyEntry)) + sizeof(KeyEntry*);  // entry + bucket slot
+  if (e.key.heap_bytes() != 0) n += memory::ChunkBytes(e.key.heap_bytes());
+  if (e.value.collection() != nullptr) {
+    // Rounded up to the allocator's 8-byte granularity (some collections estimate from
+    // capacities), which is also what KeyEntry::acct can hold exactly.
+    return (n + e.value.collection()->MemoryUsage() + 7) & ~size_t{7};
+  }
+  size_t extra = e.value.MemoryUsage() - sizeof(Value);  // a string's heap buffer, if any
+  return n + (extra ? memory::ChunkBytes(extra) : 0);
+}
+
+namespace {
+
+// MEMORY USAGE in the 31-bit, 8-byte units KeyEntry::acct holds (saturating at 16 GiB).
+uint32_t AcctUnits(const KeyEntry& e) {
+  uint64_t units = EntryMemoryUsage(e) / 8;
+  return units >= 0x7fffffffu ? 0x7fffffffu : static_cast<uint32_t>(units);
+}
+
+}  // namespace
+
+void DbTable::ForgetAcct(KeyEntry* e) {
+  if (prefix_ == nullptr) return;
+  uint32_t units = e->acct;
+  if (units & kAcctDirty) {
+    uint32_t idx = units & ~kAcctDirty;
+    units = dirty_[idx].old_units;
+    dirty_[idx] = dirty_.back();
+    dirty_[idx].e->acct = kAcctDirty | idx;
+    dirty_.pop_back();
+  }
+  if (units != 0) prefix_->Add(e->Key(), -int64_t{units} * 8, -1);
+  e->acct = 0;
+}
+
+void DbTable::FlushPrefixMemory() {
+  if (prefix_ == nullptr) {
+    dirty_.clear();
+    return;
+  }
+  for (const DirtyEntry& d : dirty_) {
+    uint32_t units = AcctUnits(*d.e);
+    if (units != d.old_units) {
+      prefix_->Add(d.e->Key(), (int64_t{units} - int64_t{d.old_units}) * 8, d.old_units == 0);
+    }
+    d.e->acct = units;
+  }
+  dirty_.clear();
+}
+
+void DbTable::EnablePrefixMemory(char separator, int depth) {
+  FlushPrefixMemory();
+  if (depth <= 0) {
+    prefix_.reset();
+    dict_.ForEach([](KeyEntry* e) { e->acct = 0; });
+    return;
+  }
+  prefix_ = std::make_unique<PrefixMemory>(separator, depth);
+  dict_.ForEach([this](KeyEntry* e) {
+    e->acct = AcctUnits(*e);
+    prefix_->Add(e->Key(), int64_t{e->acct} * 8, 1);
+  });
 }
 
 size_t DbTable::ActiveExpire(int64_t now_ms, int64_t deadline_us, std::mt19937_64& rng) {

@@ -15,6 +15,7 @@
 
 #include "core/dict.h"
 #include "core/inline_key.h"
+#include "core/prefix_memory.h"
 #include "core/value.h"
 
 namespace kora {
@@ -36,6 +37,10 @@ struct KeyEntry {
   InlineKey key;
   Value value;
   uint32_t version = 0;  // changes whenever a write command touches the entry (WATCH)
+  // Memory by prefix (DbTable::EnablePrefixMemory): the entry's MEMORY USAGE in 8-byte units
+  // as last added to the table's PrefixMemory; while the entry waits in the table's dirty list
+  // (written since), kAcctDirty | its position there. Zero while the feature is off.
+  uint32_t acct = 0;
   int64_t expire_at = 0;      // 0: no deadline
   uint32_t volatile_idx = 0;  // position in DbTable::volatile_ when expire_at != 0
   // Access clock of the last touching lookup (DbTable::Find, not Peek) or of the insertion:
@@ -48,6 +53,11 @@ struct KeyEntry {
 };
 
 class DbTable;
+
+// Redis's MEMORY USAGE of a key: its entry, its bucket slot, the key name's and the value's
+// allocations. O(1) for strings, hashes, sets and sorted sets; O(chunks) for lists, O(nodes)
+// for streams.
+size_t EntryMemoryUsage(const KeyEntry& e);
 
 // Told about keys that appear or expire (keyspace notifications, commands/notify.h). Called on
 // the shard's thread; `key` is valid only during the call. Outlives the tables it observes.
@@ -109,6 +119,17 @@ class DbTable {
   void Clear();
   void Swap(DbTable& other);
 
+  // Memory by key prefix. Enabling (again) recomputes every key's size and rebuilds the trie;
+  // depth 0 turns it off. Entries a write touched are queued and their sizes brought up to
+  // date by FlushPrefixMemory() (between commands: a command may fill a value after the
+  // lookup). The first entry queued appends this table to *dirty_tables (bound by the shard).
+  void EnablePrefixMemory(char separator, int depth);
+  void BindDirtyList(std::vector<DbTable*>* dirty_tables) { dirty_tables_ = dirty_tables; }
+  void FlushPrefixMemory();
+  size_t prefix_dirty() const { return dirty_.size(); }
+  // nullptr while off. Up to date only after FlushPrefixMemory().
+  const PrefixMemory* prefix_memory() const { return prefix_.get(); }
+
   // Samples keys with deadlines and deletes expired ones, Redis-style: repeats while more
   // than 25% of a sample was expired, up to `deadline_us` (monotonic). Returns keys deleted.
   size_t ActiveExpire(int64_t now_ms, int64_t deadline_us, std::mt19937_64& rng);
@@ -142,7 +163,24 @@ class DbTable {
   static uint8_t LfuDecay(const KeyEntry* e, uint32_t clock, uint32_t decay_time);
   static const LfuParams kDefaultLfu;
 
+  static constexpr uint32_t kAcctDirty = 0x80000000u;
+  void MarkDirty(KeyEntry* e) {
+    if (prefix_ == nullptr || (e->acct & kAcctDirty)) return;
+    if (dirty_.empty() && dirty_tables_ != nullptr) dirty_tables_->push_back(this);
+    dirty_.push_back({e, e->acct});
+    e->acct = kAcctDirty | static_cast<uint32_t>(dirty_.size() - 1);
+  }
+  // The entry leaves the table: its bytes leave the trie.
+  void ForgetAcct(KeyEntry* e);
+
   Dict<KeyEntry> dict_;
+  struct DirtyEntry {
+    KeyEntry* e;
+    uint32_t old_units;  // what the trie holds for it
+  };
+  std::unique_ptr<PrefixMemory> prefix_;
+  std::vector<DirtyEntry> dirty_;
+  std::vector<DbTable*>* dirty_tables_ = nullptr;
   void NotifyInserted(KeyEntry* e) {
     if (observer_ && observer_->want_inserted.load(std::memory_order_relaxed)) [[unlikely]] {
       observer_->OnInserted(*this, e->Key());

@@ -73,6 +73,82 @@ TEST(DbTable, DetachAttachKeepsDeadlineAcrossTables) {
   EXPECT_EQ(b.size(), 0u);
 }
 
+// Memory by prefix agrees with the sum of EntryMemoryUsage over the keys, whatever the writes.
+int64_t SumUnder(DbTable& db, std::string_view prefix) {
+  int64_t n = 0;
+  db.dict().ForEach([&](KeyEntry* e) {
+    if (e->Key().substr(0, prefix.size()) == prefix) n += static_cast<int64_t>(EntryMemoryUsage(*e));
+  });
+  return n;
+}
+
+TEST(DbTable, PrefixMemoryFollowsEveryWrite) {
+  DbTable db, other;
+  bool write_mode = true;
+  uint32_t counter = 0;
+  std::vector<DbTable*> dirty;
+  for (DbTable* t : {&db, &other}) {
+    t->BindVersioning(&write_mode, &counter);
+    t->BindDirtyList(&dirty);
+  }
+  db.Insert("before:1", Value::String(std::string(100, 'x')));  // exists before enabling
+  db.EnablePrefixMemory(':', 2);
+  other.EnablePrefixMemory(':', 2);
+  auto flush = [&] {
+    for (DbTable* t : dirty) t->FlushPrefixMemory();
+    dirty.clear();
+  };
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 2000; ++round) {
+    std::string key = (rng() % 2 ? "user:" : "item:") + std::to_string(rng() % 50) +
+                      (rng() % 3 ? ":x" : "");
+    switch (rng() % 5) {
+      case 0:
+      case 1: {  // set, possibly growing a string found by a write lookup
+        KeyEntry* e = db.Find(key, 1);
+        std::string v(rng() % 300, 'v');
+        if (e) {
+          e->value = Value::String(v);
+        } else {
+          db.Insert(key, Value::String(v));
+        }
+        break;
+      }
+      case 2:
+        db.Erase(key);
+        break;
+      case 3: {  // move to the other table and back (MOVE), keeping the entry
+        KeyEntry* e = db.Find(key, 1);
+        if (e && other.Peek(key, 1) == nullptr) {
+          other.Attach(db.Detach(e), 0);
+          if (rng() % 2) db.Attach(other.Detach(other.Peek(key, 1)), 0);
+        }
+        break;
+      }
+      case 4:
+        if (rng() % 2) flush();
+        break;
+    }
+  }
+  flush();
+  for (std::string_view p : {"", "user:", "item:", "user:7:", "item:13:", "before:"}) {
+    EXPECT_EQ(db.prefix_memory()->Get(p).bytes, SumUnder(db, p)) << p;
+    EXPECT_EQ(other.prefix_memory()->Get(p).bytes, SumUnder(other, p)) << p;
+  }
+  EXPECT_EQ(db.prefix_memory()->Get("").keys, static_cast<int64_t>(db.size()));
+  // A change of depth rebuilds; SWAPDB carries the totals along; FLUSHDB empties them.
+  db.EnablePrefixMemory(':', 1);
+  EXPECT_EQ(db.prefix_memory()->Get("user:7:").bytes, 0);
+  EXPECT_EQ(db.prefix_memory()->Get("user:").bytes, SumUnder(db, "user:"));
+  db.Swap(other);
+  EXPECT_EQ(db.prefix_memory()->Get("user:").bytes, SumUnder(db, "user:"));
+  EXPECT_EQ(other.prefix_memory()->Get("user:").bytes, SumUnder(other, "user:"));
+  other.Clear();
+  EXPECT_EQ(other.prefix_memory()->Get("").bytes, 0);
+  db.EnablePrefixMemory(':', 0);
+  EXPECT_EQ(db.prefix_memory(), nullptr);
+}
+
 TEST(Value, EncodingsFollowRedis) {
   EXPECT_STREQ(Value::String("12345").encoding_name(), "int");
   EXPECT_STREQ(Value::String("012").encoding_name(), "embstr");

@@ -56,6 +56,12 @@ struct WorkerSnapshot {
   std::array<uint64_t, 16> db_keys{}, db_expires{};
   std::vector<CommandSnapshot> commands;  // only commands called since the last reset
   std::vector<HotKey> hot_keys;
+  // Memory by key prefix: the largest top-level prefixes of database 0.
+  struct Prefix {
+    std::string prefix;
+    int64_t bytes = 0, keys = 0;
+  };
+  std::vector<Prefix> prefixes;
 };
 
 class ShardMetrics {

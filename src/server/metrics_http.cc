@@ -39,6 +39,7 @@ struct View {
   };
   std::map<int, Command> commands;
   std::vector<observe::HotKey> hot_keys;
+  std::map<std::string, observe::WorkerSnapshot::Prefix> prefixes;  // by prefix, all shards
   std::map<std::string, uint64_t> errors;
   struct ShardRow {
     uint64_t keys = 0, commands = 0, ops_per_sec = 0, clients = 0;
@@ -91,6 +92,12 @@ View Gather(Service& svc) {
     }
     v.hot_keys.insert(v.hot_keys.end(), s->hot_keys.begin(), s->hot_keys.end());
     for (const auto& [code, count] : s->errors) v.errors[code] += count;
+    for (const auto& p : s->prefixes) {
+      auto& sum = v.prefixes[p.prefix];
+      sum.prefix = p.prefix;
+      sum.bytes += p.bytes;
+      sum.keys += p.keys;
+    }
   }
   std::sort(v.hot_keys.begin(), v.hot_keys.end(), [](const auto& a, const auto& b) {
     return a.hits != b.hits ? a.hits > b.hits : a.key < b.key;
@@ -259,6 +266,15 @@ std::string MetricsHttpServer::RenderMetrics() const {
   }
   p.Family("kora_hotkey_hits", "gauge", "Estimated hits of the heaviest keys (count-min sketch).");
   for (const auto& hk : v.hot_keys) p.Sample("kora_hotkey_hits", label("key", hk.key), hk.hits);
+  p.Family("kora_memory_prefix_bytes", "gauge",
+           "Bytes (MEMORY USAGE, summed) of the keys under each top-level prefix of db 0.");
+  for (const auto& [name, pr] : v.prefixes) {
+    p.Sample("kora_memory_prefix_bytes", label("prefix", name), static_cast<uint64_t>(pr.bytes));
+  }
+  p.Family("kora_memory_prefix_keys", "gauge", "Keys under each top-level prefix of db 0.");
+  for (const auto& [name, pr] : v.prefixes) {
+    p.Sample("kora_memory_prefix_keys", label("prefix", name), static_cast<uint64_t>(pr.keys));
+  }
   p.One("kora_workers", "gauge", "Worker threads (shards).", v.shards.size());
   p.Family("kora_shard_keys", "gauge", "Keys per shard (all databases).");
   for (size_t i = 0; i < v.shards.size(); ++i) {
@@ -333,8 +349,17 @@ std::string MetricsHttpServer::RenderJson() const {
          ",\"clients\":" + u(v.shards[i].clients) + "}";
   }
   field("shards", a + "]");
-  // Memory by key prefix is not tracked yet (STATS.MEMORY); the dashboard shows it when present.
-  field("memory_by_prefix", "[]");
+  std::vector<const observe::WorkerSnapshot::Prefix*> by_size;
+  for (const auto& [name, pr] : v.prefixes) by_size.push_back(&pr);
+  std::sort(by_size.begin(), by_size.end(),
+            [](const auto* a, const auto* b) { return a->bytes > b->bytes; });
+  a = "[";
+  for (size_t i = 0; i < by_size.size() && i < 20; ++i) {
+    if (a.size() > 1) a += ',';
+    a += "{\"prefix\":" + JsonString(by_size[i]->prefix) + ",\"bytes\":" +
+         std::to_string(by_size[i]->bytes) + ",\"keys\":" + std::to_string(by_size[i]->keys) + "}";
+  }
+  field("memory_by_prefix", a + "]");
   return o + "}";
 }
 

@@ -80,7 +80,7 @@ function render(s){
   rows("t-lat", cmds.map(c=>'<tr class="cmd"><td>'+esc(c.name)+'</td><td>'+fmtNum(c.calls)+'</td><td>'+c.p50_us+
     '</td><td>'+c.p90_us+'</td><td>'+c.p99_us+'</td><td>'+c.p999_us+'</td><td>'+c.max_us+'</td></tr>').join(""));
   rows("t-prefix", s.memory_by_prefix.map(p=>'<tr><td>'+esc(p.prefix)+'</td><td>'+fmtBytes(p.bytes)+'</td></tr>').join(""));
-  document.getElementById("p-prefix").textContent = s.memory_by_prefix.length ? "" : "not tracked by this server yet";
+  document.getElementById("p-prefix").textContent = s.memory_by_prefix.length ? "" : "no keys with a prefix in db 0";
   rows("t-shards", s.shards.map(x=>'<tr><td>'+x.shard+'</td><td>'+fmtNum(x.keys)+'</td><td>'+fmtNum(x.commands)+
     '</td><td>'+fmtNum(x.ops_per_sec)+'</td><td>'+x.clients+'</td></tr>').join(""));
 }

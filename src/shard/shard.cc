@@ -8,11 +8,22 @@ Shard::Shard(int id) : id_(id), rng_(0x5eed0000ULL + id) {
   for (auto& d : dbs_) {
     d = std::make_unique<DbTable>();
     d->BindVersioning(&write_mode_, &version_counter_);
+    d->BindDirtyList(&prefix_dirty_);
   }
+}
+
+void Shard::ConfigurePrefixMemory(char separator, int depth) {
+  if (depth < 0) depth = 0;
+  if (separator == prefix_separator_ && depth == prefix_depth_) return;
+  FlushPrefixMemory();
+  for (auto& d : dbs_) d->EnablePrefixMemory(separator, depth);
+  prefix_separator_ = separator;
+  prefix_depth_ = depth;
 }
 
 void Shard::Cron(int64_t budget_us) {
   if (cron_paused_) return;
+  FlushPrefixMemory();
   int64_t deadline = MonotonicUs() + budget_us;
   int64_t now_ms = NowUnixMs();
   for (int i = 0; i < kNumDatabases; ++i) {

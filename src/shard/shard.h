@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <vector>
 
 #include "core/db_table.h"
 #include "observe/shard_metrics.h"
@@ -43,6 +44,17 @@ class Shard {
   bool write_mode() const { return write_mode_; }
   bool cron_paused() const { return cron_paused_; }
 
+  // Memory by key prefix for every database (DbTable::EnablePrefixMemory); a no-op when the
+  // settings did not change. depth 0: off.
+  void ConfigurePrefixMemory(char separator, int depth);
+  // Brings the prefix totals up to date with the writes since the last call. Between commands
+  // only (a command may fill a value after looking its key up).
+  void FlushPrefixMemory() {
+    for (DbTable* t : prefix_dirty_) t->FlushPrefixMemory();
+    prefix_dirty_.clear();
+  }
+  bool prefix_dirty() const { return !prefix_dirty_.empty(); }
+
  private:
   int id_;
   std::unique_ptr<DbTable> dbs_[kNumDatabases];
@@ -53,6 +65,9 @@ class Shard {
   bool cron_paused_ = false;
   bool write_mode_ = false;
   uint32_t version_counter_ = 0;
+  std::vector<DbTable*> prefix_dirty_;  // tables with entries written since the last flush
+  char prefix_separator_ = 0;
+  int prefix_depth_ = 0;
 };
 
 }  // namespace kora

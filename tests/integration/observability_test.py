@@ -218,10 +218,87 @@ class Observability(unittest.TestCase):
             self.assertIn(key, truth)
             self.assertLessEqual(abs(hits - truth[key]), 0.05 * truth[key], (key, hits))
 
+    def test_memory_by_prefix_agrees_with_memory_usage(self):
+        """STATS.MEMORY agrees within 1% with MEMORY USAGE summed over the prefix's keys, for
+        every data type, after overwrites, appends, deletes, expiry, RENAME, MOVE, SWAPDB and a
+        change of depth."""
+        rnd = random.Random(11)
+        with conn(KORA[1]) as c:
+            c.cmd("SELECT", "9")
+            c.cmd("FLUSHDB")
+            n = 0
+            for i in range(2000):
+                c.send("SET", "mp:str:%d" % i, "x" * rnd.randint(1, 300))
+                c.send("HSET", "mp:hash:%d:h" % (i % 40), "f%d" % i, "v" * rnd.randint(1, 80))
+                c.send("RPUSH", "mp:list:%d" % (i % 20), "e" * rnd.randint(1, 60))
+                c.send("SADD", "mp:set:%d" % (i % 30), str(i), "m%d" % i)
+                c.send("ZADD", "mp:zset:%d" % (i % 10), str(i), "m%d" % i)
+                c.send("XADD", "mp:stream:%d" % (i % 5), "*", "f", str(i))
+                c.send("SET", "other:%d" % i, str(i))
+                n += 7
+            for i in range(0, 2000, 3):
+                c.send("DEL", "mp:str:%d" % i)
+                c.send("APPEND", "mp:str:%d" % (i + 1), "y" * 500)
+                n += 2
+            for i in range(0, 300, 7):
+                c.send("RENAME", "mp:str:%d" % (i + 2), "mp:renamed:%d" % i)
+                c.send("MOVE", "mp:str:%d" % (i + 4), "10")
+                c.send("SET", "mp:ttl:%d" % i, "t", "PX", "50")
+                n += 3
+            for _ in range(n):
+                c.read()
+            time.sleep(0.2)  # the short deadlines pass
+            c.cmd("GET", "mp:ttl:0")  # one lazy expiry
+
+            def truth(prefix):
+                total, cursor = 0, b"0"
+                while True:
+                    cursor, keys = val(c.cmd("SCAN", cursor, "MATCH", prefix + "*", "COUNT", "500"))
+                    for k in keys:
+                        u = val(c.cmd("MEMORY", "USAGE", k))
+                        total += u or 0  # None: expired meanwhile
+                    if cursor == b"0":
+                        return total
+
+            prefixes = ["mp:", "mp:str:", "mp:hash:", "mp:list:", "mp:set:", "mp:zset:",
+                        "mp:stream:", "mp:renamed:", "other:", ""]
+            got = val(c.cmd("STATS.MEMORY", *prefixes))
+            self.assertEqual(len(got), len(prefixes))
+            for p, g in zip(prefixes, got):
+                t = truth(p)
+                self.assertGreater(t, 0, p)
+                self.assertLessEqual(abs(g - t), t / 100, "%r: STATS.MEMORY %d, MEMORY USAGE %d" % (p, g, t))
+            self.assertEqual(val(c.cmd("STATS.MEMORY", "mp")), got[:1])  # "mp" means "mp:"
+            self.assertEqual(val(c.cmd("STATS.MEMORY", "nosuchprefix:")), [0])
+            self.assertIsInstance(val(c.cmd("STATS.MEMORY", "a:b:c:")), Exception)  # depth 2
+            self.assertIsInstance(val(c.cmd("STATS.MEMORY")), Exception)  # arity
+            # SWAPDB: the totals follow the data.
+            self.assertEqual(val(c.cmd("SWAPDB", "9", "10")), b"OK")
+            self.assertEqual(val(c.cmd("STATS.MEMORY", "other:"))[0], 0)
+            c.cmd("SELECT", "10")
+            self.assertEqual(val(c.cmd("STATS.MEMORY", "other:")), [got[prefixes.index("other:")]])
+            c.cmd("SWAPDB", "9", "10")
+            c.cmd("SELECT", "9")
+            # Depth 3 tracks one level more; depth 0 turns the command off.
+            c.cmd("CONFIG", "SET", "kora-memory-prefix-depth", "3")
+            try:
+                self.assertEqual(val(c.cmd("STATS.MEMORY", "mp:hash:7:", "mp:")),
+                                 [truth("mp:hash:7:"), truth("mp:")])
+                c.cmd("CONFIG", "SET", "kora-memory-prefix-depth", "0")
+                self.assertIsInstance(val(c.cmd("STATS.MEMORY", "mp:")), Exception)
+            finally:
+                c.cmd("CONFIG", "SET", "kora-memory-prefix-depth", "2")
+            self.assertEqual(val(c.cmd("STATS.MEMORY", "mp:")), [truth("mp:")])
+            c.cmd("FLUSHDB")
+            self.assertEqual(val(c.cmd("STATS.MEMORY", "mp:", "")), [0, 0])
+            c.cmd("SELECT", "10")
+            c.cmd("FLUSHDB")
+
     def test_promtool_accepts_live_scrape(self):
         with conn(KORA[1]) as c:
             c.cmd("SET", "p", "1")
             c.cmd("GET", "p")
+            c.cmd("SET", "scrape:prefix:1", "x" * 100)
         time.sleep(1.3)  # workers publish a snapshot every second
         status, ctype, body = http_get(KORA[2], "/metrics")
         self.assertEqual(status, 200)
@@ -229,7 +306,8 @@ class Observability(unittest.TestCase):
         text = body.decode()
         for name in ("redis_commands_total{cmd=\"get\"}", "redis_connected_clients",
                      "redis_memory_used_bytes", "redis_keyspace_hits_total",
-                     "redis_db_keys{db=\"db0\"}", "kora_command_latency_seconds_bucket{cmd=\"get\","):
+                     "redis_db_keys{db=\"db0\"}", "kora_command_latency_seconds_bucket{cmd=\"get\",",
+                     "kora_memory_prefix_bytes{prefix=\"scrape:\"}"):
             self.assertIn(name, text)
         if shutil.which("promtool") is None:
             self.skipTest("promtool not installed")
@@ -240,6 +318,7 @@ class Observability(unittest.TestCase):
         with conn(KORA[1]) as c:
             for _ in range(50):
                 c.cmd("GET", "dash:hotkey")
+            c.cmd("SET", "dashprefix:1", "x" * 1000)
         time.sleep(1.3)
         status, ctype, page = http_get(KORA[2], "/")
         self.assertEqual(status, 200)
@@ -258,6 +337,7 @@ class Observability(unittest.TestCase):
         dom = p.stdout.decode("utf-8", "replace")
         self.assertIn("dash:hotkey", dom)  # the hot keys table was filled from /api/stats
         self.assertIn('<tr class="cmd"><td>get</td>', dom)  # and the latency table
+        self.assertIn("<td>dashprefix:</td>", dom)  # and memory by prefix
         self.assertIn(">live<", dom)
 
 
