@@ -176,8 +176,7 @@ size_t EntryMemoryUsage(const KeyEntry& e) {
     // capacities), which is also what KeyEntry::acct can hold exactly.
     return (n + e.value.collection()->MemoryUsage() + 7) & ~size_t{7};
   }
-  size_t extra = e.value.MemoryUsage() - sizeof(Value);  // a string's heap buffer, if any
-  return n + (extra ? memory::ChunkBytes(extra) : 0);
+  return n + e.value.StringHeapBytes();
 }
 
 namespace {
