@@ -128,7 +128,7 @@ void SetGeneric(CmdCtx& ctx, std::string_view key, std::string_view val, const E
     return;
   }
   if (e) {
-    e->value = Value::String(val);
+    e->value.AssignString(val);
     if (!(flags & kKeepTtl) && !has_expire) db.ClearExpire(e);
   } else {
     e = db.Insert(key, Value::String(val));
@@ -149,7 +149,7 @@ void CmdSet(CmdArgs args, CmdCtx& ctx) {
     KeyEntry* e = db.Find(args[1], ctx.now_ms);
     if (e) {
       db.ClearExpire(e);
-      e->value = Value::String(args[2]);
+      e->value.AssignString(args[2]);
     } else {
       db.Insert(args[1], Value::String(args[2]));
     }
@@ -188,7 +188,7 @@ void CmdGetSet(CmdArgs args, CmdCtx& ctx) {
   KeyEntry* e = db.Find(args[1], ctx.now_ms);
   if (!ReplyGet(ctx, e)) return;
   if (e) {
-    e->value = Value::String(args[2]);
+    e->value.AssignString(args[2]);
     db.ClearExpire(e);
   } else {
     db.Insert(args[1], Value::String(args[2]));

@@ -115,7 +115,7 @@ void SetPair(CmdCtx& ctx, std::string_view key, std::string_view val) {
   DbTable& db = ctx.db();
   KeyEntry* e = db.Find(key, ctx.now_ms);
   if (e) {
-    e->value = Value::String(val);
+    e->value.AssignString(val);
     db.ClearExpire(e);
   } else {
     db.Insert(key, Value::String(val));

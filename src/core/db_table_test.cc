@@ -157,5 +157,40 @@ TEST(Value, EncodingsFollowRedis) {
   EXPECT_STREQ(Value::RawString("a").encoding_name(), "raw");
 }
 
+// Every storage (inline, heap block, std::string, integer) through moves, clones, in-place
+// assignment and MutableRaw keeps the bytes and the encoding Redis would report.
+TEST(Value, StorageRoundTrips) {
+  std::string scratch;
+  for (size_t len : {0, 1, 22, 23, 44, 45, 300}) {
+    std::string s(len, 'x');
+    if (len > 0) s[len - 1] = 'y';
+    Value v = Value::String(s);
+    EXPECT_EQ(v.StrView(&scratch), s);
+    EXPECT_EQ(v.StrLen(), len);
+    Value moved = std::move(v);
+    EXPECT_EQ(moved.StrView(&scratch), s);
+    EXPECT_EQ(v.StrView(&scratch), "");  // NOLINT: a moved-from value is the empty string
+    Value copy = moved.Clone();
+    EXPECT_EQ(copy.StrView(&scratch), s);
+    std::string other(len, 'z');  // same length: the heap block is reused
+    copy.AssignString(other);
+    EXPECT_EQ(copy.StrView(&scratch), other);
+    EXPECT_EQ(moved.StrView(&scratch), s);
+    EXPECT_STREQ(copy.encoding_name(), len <= 44 ? "embstr" : "raw");
+    copy.AssignString("-42");
+    EXPECT_TRUE(copy.is_int());
+    EXPECT_EQ(copy.int_value(), -42);
+    EXPECT_EQ(copy.StrLen(), 3u);
+    copy.MutableRaw() += "0";
+    EXPECT_EQ(copy.StrView(&scratch), "-420");
+    EXPECT_STREQ(copy.encoding_name(), "raw");
+    copy.AssignString(s);
+    EXPECT_EQ(copy.StrView(&scratch), s);
+    EXPECT_EQ(copy.MemoryUsage(), moved.MemoryUsage());
+  }
+  EXPECT_EQ(Value::Int(INT64_MIN).StrLen(), 20u);
+  EXPECT_EQ(Value::Int(0).StrLen(), 1u);
+}
+
 }  // namespace
 }  // namespace kora

@@ -63,6 +63,25 @@ Value Value::String(std::string_view s) {
   return PlainString(s);
 }
 
+void Value::AssignString(std::string_view s) {
+  int64_t iv;
+  if (s.size() <= 20 && ParseInt64(s, &iv)) {
+    *this = Int(iv);
+    return;
+  }
+  if (where_ == kBlob) {
+    char* p = Load<char*>();
+    if (BlobView(p).size() == s.size()) {
+      std::memcpy(p + 4, s.data(), s.size());
+      type_ = static_cast<uint8_t>(ValueType::kString);
+      enc_ = static_cast<uint8_t>(s.size() <= kEmbStrLimit ? StrEncoding::kEmbStr
+                                                           : StrEncoding::kRaw);
+      return;
+    }
+  }
+  *this = PlainString(s);
+}
+
 Value Value::PlainString(std::string_view s) {
   Value v;
   v.SetBytes(s, s.size() <= kEmbStrLimit ? StrEncoding::kEmbStr : StrEncoding::kRaw);

@@ -63,6 +63,9 @@ class Value {
   static Value Collection(std::unique_ptr<CollectionObject> obj);
 
   Value Clone() const;
+  // *this = String(s), reusing the heap block when the new string has the old one's length
+  // (SET over a value of the same size: no allocation).
+  void AssignString(std::string_view s);
 
   ValueType type() const { return static_cast<ValueType>(type_); }
   bool is_string() const { return type() == ValueType::kString; }
