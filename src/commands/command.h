@@ -96,6 +96,9 @@ struct CmdCtx {
   // TRACKING: its NOLOOP check, and whether the keys it reads are remembered (track_reads).
   uint64_t client_id = 0;
   int client_worker = -1;
+  // The client tracks the keys its commands read (CLIENT TRACKING, not BCAST, and not opted
+  // out for this command): a script it runs tracks the keys read by its read-only calls.
+  bool may_track = false;
   bool track_reads = false;
 
   Shard& shard() { return worker->shard(); }

@@ -78,6 +78,7 @@ class ConnContext {
   // (lets its work into the shards it locked), and "blocking commands do not block".
   uint64_t tx_id = 0;
   bool deny_blocking = false;
+  bool is_script = false;  // a script's in-process connection (its calls are not tracked)
   // WATCHed keys with what they looked like then (present, entry version).
   struct WatchedKey {
     int db;

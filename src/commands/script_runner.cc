@@ -1,4 +1,5 @@
 #include "commands/script_runner.h"
+#include "commands/tracking.h"
 
 #include <sched.h>
 
@@ -26,6 +27,7 @@ class ScriptConn final : public ConnContext {
     laddr = real.laddr;
     tx_id = tx;
     deny_blocking = true;
+    is_script = true;
   }
   void Begin() {
     cur_.clear();
@@ -116,6 +118,10 @@ struct Run {
   ConnContext* conn = nullptr;  // Ref'd; touched only on conn_worker
   int conn_worker = 0;
   ConnFields fields;            // what the script needs of conn, usable on any worker
+  // The client tracks its reads (CLIENT TRACKING): its home worker, else -1. As Redis 7.0 does,
+  // the first read-only call of the script remembers the script's declared keys for it.
+  int tracking_worker = -1;
+  bool keys_tracked = false;
   PendingReply* pending = nullptr;
   std::unique_ptr<ScriptJob> job;
   int home = 0;  // the worker that runs the script (holds its shard's lock)
@@ -312,6 +318,10 @@ class ScriptHost final : public lua::Host {
       return;
     }
     bool write = (spec->flags & kCmdWrite) != 0;
+    if ((spec->flags & kCmdReadOnly) && run_->tracking_worker >= 0 && !run_->keys_tracked) {
+      run_->keys_tracked = true;
+      svc.tracker().RememberKeyList(run_->job->keys, run_->fields.id, run_->tracking_worker);
+    }
     if (write && run_->job->read_only) {
       *reply = "-ERR Write commands are not allowed from read-only scripts.\r\n";
       return;
@@ -562,6 +572,7 @@ void RunScriptJob(CmdCtx& ctx, std::unique_ptr<ScriptJob> job) {
   r->fields.name = ctx.conn->name;
   r->fields.addr = ctx.conn->addr;
   r->fields.laddr = ctx.conn->laddr;
+  r->tracking_worker = ctx.may_track ? ctx.client_worker : -1;
   r->pending = new PendingReply(ctx.conn, /*barrier=*/true);
   if (ctx.conn->tx_id != 0) {  // inside EXEC, which holds every shard a script may need
     r->own_locks = false;

@@ -95,12 +95,12 @@ void Tracker::Disable(int worker, uint64_t id) {
 
 void Tracker::PrepareCommand(ConnContext& c, const CommandSpec& spec, CmdCtx& ctx) {
   Worker* w = Worker::Current();
-  if (w == nullptr || w->id() != c.home_worker) return;
+  if (w == nullptr || w->id() != c.home_worker || c.is_script) return;
   TrackingClient* t = Find(c.home_worker, c.id);
   if (t == nullptr) return;
-  if (!t->bcast && (spec.flags & kCmdReadOnly) &&
-      !((t->optin && !t->caching) || (t->optout && t->caching))) {
-    ctx.track_reads = true;
+  if (!t->bcast && !((t->optin && !t->caching) || (t->optout && t->caching))) {
+    ctx.may_track = true;
+    if (spec.flags & kCmdReadOnly) ctx.track_reads = true;
   }
   // Redis forgets CLIENT CACHING after the next command, unless that is a CLIENT command or
   // the command runs in (or opens, or runs) a transaction.
@@ -134,6 +134,19 @@ void Tracker::RememberKeys(CmdCtx& ctx, CmdArgs args) {
       continue;
     }
     Remember(me, args[k], ctx.client_id, ctx.client_worker);
+  }
+}
+
+void Tracker::RememberKeyList(const std::vector<std::string>& keys, uint64_t id, int worker) {
+  Worker* w = Worker::Current();
+  Engine& eng = svc_->engine();
+  for (const auto& key : keys) {
+    int s = eng.ShardOf(key);
+    if (s == w->id()) {
+      Remember(s, key, id, worker);
+    } else {
+      w->Send(s, [this, key, id, worker] { Remember(Worker::Current()->id(), key, id, worker); });
+    }
   }
 }
 

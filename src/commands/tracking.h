@@ -59,6 +59,8 @@ class Tracker {
   // On the key's shard.
   void Remember(int shard, std::string_view key, uint64_t id, int worker);
   void RememberKeys(CmdCtx& ctx, CmdArgs args);
+  // On any worker: remembers `keys` (on their shards) as read by client `id` of `worker`.
+  void RememberKeyList(const std::vector<std::string>& keys, uint64_t id, int worker);
   void KeyModified(Worker* w, std::string_view key, uint64_t writer);
   // FLUSHALL / FLUSHDB: a null invalidation to every tracking client, every table cleared.
   // On the flusher's worker.

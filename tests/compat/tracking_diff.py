@@ -110,6 +110,18 @@ SCENARIOS = [
         ("a", "MGET m1 m2 m3 m4"), ("b", "MSET m1 1 m2 2"), ("b", "DEL m3 m4"), ("a", "PING"),
         ("a", "EXISTS z1"), ("b", "RENAME m1 z1"), ("a", "PING"),
     ]),
+    ("scripts track the keys their read-only calls read", [
+        ("a", "HELLO 3"), ("a", "CLIENT TRACKING on"),
+        ("a", "EVAL redis.call('set',KEYS[1],'x') 1 s1"), ("b", "SET s1 y"), ("a", "PING"),
+        ("a", "EVAL return(redis.call('get',KEYS[1])) 1 s1"), ("b", "SET s1 z"), ("a", "PING"),
+        ("a", "EVAL return(redis.call('get','s2')) 0"), ("b", "SET s2 q"), ("a", "PING"),
+        ("a", "EVAL_RO return(redis.call('mget',KEYS[1],'s4')) 1 s3"), ("b", "SET s3 q"),
+        ("b", "SET s4 q"), ("a", "PING"),
+        ("a", "CLIENT TRACKING off"), ("a", "CLIENT TRACKING on OPTIN"),
+        ("a", "EVAL return(redis.call('get',KEYS[1])) 1 s5"), ("b", "SET s5 q"), ("a", "PING"),
+        ("a", "CLIENT CACHING yes"), ("a", "EVAL return(redis.call('get',KEYS[1])) 1 s6"),
+        ("b", "SET s6 q"), ("a", "PING"),
+    ]),
     ("expiry", [
         ("a", "HELLO 3"), ("b", "SET e v PX 100"), ("a", "CLIENT TRACKING on"),
         ("a", "GET e"), ("sleep", "0.3"), ("b", "GET e"), ("a", "PING"),
