@@ -150,6 +150,12 @@ bool Server::Start(std::string* error) {
       listeners_[w.id()].push_back(std::move(l));
     }
   });
+  if (!cfg_.data_dir.empty()) {
+    // Persistence (WAL + snapshots, SPEC section 6) is not built yet: say so rather than let
+    // an operator believe the data survives a restart.
+    KORA_LOG_WARN("persistence is not implemented in this build: --data-dir {} is ignored and "
+                  "the data lives in memory only", cfg_.data_dir);
+  }
   KORA_LOG_INFO("Kora ready: {} worker(s), port {}, bind {}{}", engine_->size(), cfg_.port,
                 cfg_.bind, cfg_.unix_socket.empty() ? "" : ", unix socket " + cfg_.unix_socket);
   return true;
