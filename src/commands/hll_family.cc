@@ -167,6 +167,7 @@ void CountOne(std::string_view key, CmdCtx& ctx) {
     return;
   }
   std::string& hll = Sketch(e);
+  ctx.db().NoteResized(e);  // Sketch() may have moved the bytes into a growable string
   uint64_t card;
   if (!hll::CachedCardinality(hll, &card)) {
     bool invalid = false;
@@ -176,6 +177,7 @@ void CountOne(std::string_view key, CmdCtx& ctx) {
       return;
     }
     hll::SetCachedCardinality(&hll, card);
+    ctx.db().NoteWrite(e);  // Redis signals the key modified when it caches the estimate
   }
   ctx.rb->Integer(static_cast<int64_t>(card));
 }

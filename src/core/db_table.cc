@@ -45,12 +45,12 @@ inline KeyEntry* DbTable::Lookup(std::string_view key, int64_t now_ms) {
     ++expired_;
     return nullptr;
   }
-  if constexpr (kTouch) {
-    Touch(e);
-    if (write_mode_ && *write_mode_) {
-      e->version = ++*version_counter_;
-      MarkDirty(e);
-    }
+  if constexpr (kTouch) Touch(e);
+  // A write command may change what it looks up, with or without counting an access: stamp
+  // it for WATCH and queue it for memory by prefix either way.
+  if (write_mode_ && *write_mode_) {
+    e->version = ++*version_counter_;
+    MarkDirty(e);
   }
   return e;
 }

@@ -78,8 +78,8 @@ class DbTable {
   DbTable(const DbTable&) = delete;
   DbTable& operator=(const DbTable&) = delete;
 
-  // Versioning for WATCH: while *write_mode is set (a write command runs), every Find
-  // stamps the entry with a fresh number from *counter; inserts always do.
+  // Versioning for WATCH: while *write_mode is set (a write command runs), every Find and
+  // Peek stamps the entry with a fresh number from *counter; inserts always do.
   void BindVersioning(const bool* write_mode, uint32_t* counter) {
     write_mode_ = write_mode;
     version_counter_ = counter;
@@ -106,6 +106,14 @@ class DbTable {
   // Links a detached entry (from this or another table of the same shard) whose key is absent
   // here, with deadline `expire_at` (0: none). The table owns it again.
   void Attach(KeyEntry* e, int64_t expire_at);
+
+  // For a change made outside a write command's lookups (PFCOUNT caching its estimate): stamps
+  // the entry for WATCH and queues it for memory by prefix; NoteResized does only the latter.
+  void NoteWrite(KeyEntry* e) {
+    e->version = NextVersion();
+    MarkDirty(e);
+  }
+  void NoteResized(KeyEntry* e) { MarkDirty(e); }
 
   void SetExpire(KeyEntry* e, int64_t at_ms);
   void ClearExpire(KeyEntry* e);
