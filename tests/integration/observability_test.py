@@ -244,7 +244,8 @@ class Observability(unittest.TestCase):
                 c.send("RENAME", "mp:str:%d" % (i + 2), "mp:renamed:%d" % i)
                 c.send("MOVE", "mp:str:%d" % (i + 4), "10")
                 c.send("SET", "mp:ttl:%d" % i, "t", "PX", "50")
-                n += 3
+                c.send("ZUNIONSTORE", "mp:str:%d" % (i + 5), "1", "mp:zset:%d" % (i % 10))
+                n += 4
             for _ in range(n):
                 c.read()
             time.sleep(0.2)  # the short deadlines pass
