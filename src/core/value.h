@@ -106,7 +106,7 @@ class Value {
     std::memcpy(bytes_, &v, sizeof(T));
   }
   void SetInline(std::string_view s) {
-    std::memcpy(bytes_, s.data(), s.size());
+    if (!s.empty()) std::memcpy(bytes_, s.data(), s.size());
     len_ = static_cast<uint8_t>(s.size());
     where_ = kInline;
     type_ = static_cast<uint8_t>(ValueType::kString);
