@@ -37,6 +37,17 @@ def next_message(p, timeout=5.0):
     return None
 
 
+def wait_until(pred, timeout=10.0):
+    """Polls pred until it is true or timeout passes; returns its last value. The server
+    handles a disconnect asynchronously, and on a loaded machine that can take a while."""
+    end = time.time() + timeout
+    while True:
+        v = pred()
+        if v or time.time() >= end:
+            return v
+        time.sleep(0.05)
+
+
 class PubSubTests(unittest.TestCase):
     def setUp(self):
         self.r = client()
@@ -86,7 +97,8 @@ class PubSubTests(unittest.TestCase):
         self.assertEqual(info["pubsub_patterns"], 1)
         for p in subs + [pp]:
             p.close()
-        time.sleep(0.2)
+        wait_until(lambda: self.r.pubsub_numsub("room") == [(b"room", 0)]
+                   and self.r.pubsub_numpat() == 0)
         self.assertEqual(self.r.publish("room", "m"), 0)
         self.assertEqual(self.r.pubsub_numsub("room"), [(b"room", 0)])
 
@@ -102,7 +114,7 @@ class PubSubTests(unittest.TestCase):
         p = self.r.pubsub()
         p.subscribe(**{"seq": handler})
         t = p.run_in_thread(sleep_time=0.01)
-        time.sleep(0.2)
+        self.assertTrue(wait_until(lambda: self.r.pubsub_numsub("seq") == [(b"seq", 1)]))
         pub = client()
         pipe = pub.pipeline(transaction=False)
         for i in range(500):
@@ -213,13 +225,13 @@ class SlowSubscriberTests(unittest.TestCase):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: small window
             s.connect(("127.0.0.1", MAIN.port))
             s.sendall(b"*2\r\n$9\r\nSUBSCRIBE\r\n$4\r\nslow\r\n")
-            time.sleep(0.2)
+            self.assertTrue(wait_until(lambda: r.pubsub_numsub("slow") == [(b"slow", 1)]))
             payload = "x" * 65536
             pipe = r.pipeline(transaction=False)
             for _ in range(256):  # 16 MB that the subscriber never reads
                 pipe.publish("slow", payload)
             pipe.execute()
-            time.sleep(0.5)
+            wait_until(lambda: r.pubsub_numsub("slow") == [(b"slow", 0)])
             self.assertEqual(r.pubsub_numsub("slow"), [(b"slow", 0)])
             kinds = [c for c in r.client_list() if c.get("sub") not in (None, "0")]
             self.assertEqual(kinds, [])
