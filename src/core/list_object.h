@@ -1,11 +1,16 @@
-// A list value: a deque of compact chunks, each a byte buffer of length-prefixed entries
-// (Redis's quicklist idea: small per-element overhead, O(1) push/pop at both ends, O(n/chunk)
-// positional access). OBJECT ENCODING reports "quicklist", as Redis 7.0 does for every list.
-// Owned by one shard.
+// A list value: a sequence of compact chunks, each one allocation holding a run of
+// length-prefixed entries (Redis's quicklist of listpacks: a few bytes of overhead per
+// element, O(1) push and pop at both ends, O(n/chunk) positional access). OBJECT ENCODING
+// reports "quicklist", as Redis 7.0 does for every list. Owned by one shard.
+//
+// A chunk's entries occupy bytes [head, used) of its buffer, so popping from the front only
+// moves `head` and a push to the front reuses that room: a queue (RPUSH + LPOP) moves no
+// bytes. Chunks fill up to kChunkBytes (list-max-listpack-size -2, 8 KiB); an element larger
+// than that gets a chunk of its own. A single small list grows its one chunk by a quarter at
+// a time, so the slack stays near Redis's allocator rounding.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -17,6 +22,11 @@ namespace kora {
 
 class ListObject final : public CollectionObject {
  public:
+  ListObject() = default;
+  ListObject(const ListObject& other);
+  ListObject& operator=(const ListObject&) = delete;
+  ~ListObject() override;
+
   ValueType type() const override { return ValueType::kList; }
   const char* encoding_name() const override { return "quicklist"; }
   std::unique_ptr<CollectionObject> Clone() const override;
@@ -43,23 +53,81 @@ class ListObject final : public CollectionObject {
   // Keeps [start, stop] (normalised, inclusive); start > stop empties the list.
   void Trim(size_t start, size_t stop);
 
- private:
-  struct Chunk {
-    std::string buf;  // entries: varint length, then bytes
-    uint32_t count = 0;
-  };
   static constexpr size_t kChunkBytes = 8 * 1024;  // list-max-listpack-size -2
 
-  static void AppendEntry(std::string* buf, std::string_view v);
-  static std::string_view ReadEntry(const std::string& buf, size_t* pos);
-  // Decodes a chunk into its elements.
-  static std::vector<std::string_view> Entries(const Chunk& c);
-  void Rebuild(size_t chunk_index, const std::vector<std::string>& elems);
+ private:
+  // One allocation: this header, then `cap` bytes of which [head, used) hold entries.
+  struct Chunk {
+    uint32_t head;
+    uint32_t used;
+    uint32_t cap;
+    uint32_t count;
+    char* data() { return reinterpret_cast<char*>(this + 1); }
+    const char* data() const { return reinterpret_cast<const char*>(this + 1); }
+    size_t bytes() const { return used - head; }
+  };
+
+  // The chunk pointers, in order. A list of one chunk (every small list) keeps its pointer
+  // inline instead of in an array of its own.
+  class ChunkVec {
+   public:
+    ChunkVec() = default;
+    ChunkVec(const ChunkVec&) = delete;
+    ChunkVec& operator=(const ChunkVec&) = delete;
+    ~ChunkVec() { clear(); }
+    size_t size() const { return n_; }
+    bool empty() const { return n_ == 0; }
+    Chunk* operator[](size_t i) const { return data()[i]; }
+    Chunk*& operator[](size_t i) { return data()[i]; }
+    Chunk* const* begin() const { return data(); }
+    Chunk* const* end() const { return data() + n_; }
+    Chunk* front() const { return data()[0]; }
+    Chunk* back() const { return data()[n_ - 1]; }
+    void push_back(Chunk* c) { insert(n_, &c, 1); }
+    void pop_back() { erase(n_ - 1, 1); }
+    // Inserts `count` pointers before position i.
+    void insert(size_t i, Chunk* const* first, size_t count);
+    void erase(size_t i, size_t count);
+    void reserve(size_t n);
+    void clear();
+    // Bytes the allocator holds for the array (none while inline).
+    size_t heap_bytes() const;
+
+   private:
+    Chunk* const* data() const { return cap_ == 0 ? &one_ : many_; }
+    Chunk** data() { return cap_ == 0 ? &one_ : many_; }
+    union {
+      Chunk* one_ = nullptr;  // cap_ == 0: at most one pointer, here
+      Chunk** many_;          // cap_ > 0: an array of cap_ pointers
+    };
+    uint32_t n_ = 0;
+    uint32_t cap_ = 0;
+  };
+
+  static size_t EntrySize(std::string_view v);
+  static char* WriteEntry(char* p, std::string_view v);
+  static std::string_view ReadEntry(const char* p, size_t* len);
+  // A chunk with room for at least `cap` bytes (rounded up to what the allocator hands out).
+  Chunk* NewChunk(size_t cap);
+  void FreeChunk(Chunk* c);
+  // Makes room for `n` more bytes at the end (front = false) or before head (front = true),
+  // growing or compacting chunk `i`; returns the chunk (possibly moved).
+  Chunk* Reserve(size_t i, size_t n, bool front);
+  // Whether a push of an entry of `e` bytes at the front (or back) starts a new chunk.
+  static bool Full(const Chunk* c, size_t e, bool front);
+  // Gives back most of the slack of a chunk that pops have emptied.
+  void MaybeShrink(size_t i);
+  // The elements of chunk i, decoded.
+  std::vector<std::string_view> Entries(size_t i) const;
+  // Replaces chunk i by as many chunks as `elems` need (none when it is empty).
+  void Rebuild(size_t i, const std::vector<std::string>& elems);
   // Locates the chunk holding element `index`; *offset gets the index inside it.
   size_t Locate(size_t index, size_t* offset) const;
+  void Clear();
 
-  std::deque<Chunk> chunks_;
+  ChunkVec chunks_;
   size_t size_ = 0;
+  size_t chunk_bytes_ = 0;  // allocator bytes held by the chunks
 };
 
 }  // namespace kora
