@@ -121,9 +121,12 @@ class MaxMemory(unittest.TestCase):
         self.fill("new", 1000)
         time.sleep(0.2)
         cold, hot = self.survivors("cold", 1000), self.survivors("hot", 500)
-        # Approximated LRU (5 samples, a 16-key pool per shard): the cold keys go first.
+        # Approximated LRU (5 samples, a 16-key pool per shard): the cold keys go first. Once
+        # they run short the samples hold hot and new keys; how many hot ones go then depends
+        # on whether the new keys got a later LRU second than the hot ones (slow builds: TSan),
+        # so the bound on hot is the loose one: random eviction would keep ~63% of each.
         self.assertLess(cold, 200, f"cold survivors {cold}, hot survivors {hot}")
-        self.assertGreater(hot, 300, f"cold survivors {cold}, hot survivors {hot}")
+        self.assertGreater(hot, 200, f"cold survivors {cold}, hot survivors {hot}")
         # About 1000 keys' worth had to go (Redis evicts ~1035 here). Evicting far more means
         # the limit was paid for transient memory (pipelined hops between shards).
         self.assertLess(self.evicted(), 1200)
