@@ -8,13 +8,14 @@
 
 #include "base/logging.h"
 #include "base/strutil.h"
+#include "commands/capture_conn.h"
 #include "commands/family_util.h"
 
 namespace kora {
 namespace {
 
 // The in-process connection a script's redis.call commands run through.
-class ScriptConn final : public ConnContext {
+class ScriptConn final : public CaptureConn {
  public:
   // `real` is a copy of the client's fields taken on its own worker.
   ScriptConn(const ConnContext& real, uint64_t tx) {
@@ -29,40 +30,9 @@ class ScriptConn final : public ConnContext {
     deny_blocking = true;
     is_script = true;
   }
-  void Begin() {
-    cur_.clear();
-    reserved_ = filled_ = false;
-  }
-  bool complete() const { return !reserved_ || filled_; }
-  std::string& reply() { return cur_; }
-
-  ReplyBuilder& Reply() override {
-    rb_.set_buffer(&cur_);
-    rb_.set_resp(resp);
-    return rb_;
-  }
-  uint64_t ReserveSlot() override {
-    reserved_ = true;
-    return 0;
-  }
-  void FillSlot(uint64_t, std::string bytes) override {
-    cur_ += bytes;
-    filled_ = true;
-  }
-  void SetBarrier(bool) override {}
-  void Ref() override { ++refs_; }
   void Unref() override { --refs_; }  // owned by the run; outlives its commands
   void CloseAfterReply() override {}
   void Kill() override {}
-  size_t QueryBufferBytes() const override { return 0; }
-  size_t OutputBufferBytes() const override { return 0; }
-  size_t PendingReplies() const override { return 0; }
-
- private:
-  std::string cur_;
-  ReplyBuilder rb_{&cur_, 2};
-  bool reserved_ = false, filled_ = false;
-  int refs_ = 1;
 };
 
 // Connection-form commands that touch no shard's data.

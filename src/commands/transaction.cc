@@ -6,9 +6,11 @@
 // the locked shards while everything else waits in the shards' deferred queues), then unlocks.
 // Single-key commands pay one branch for this (WorkerState::tx_lock) and nothing else.
 #include <algorithm>
+#include <functional>
 #include <memory>
 
 #include "base/strutil.h"
+#include "commands/capture_conn.h"
 #include "commands/families.h"
 #include "commands/family_util.h"
 #include "commands/service.h"
@@ -17,7 +19,7 @@ namespace kora {
 namespace {
 
 // The in-process connection EXEC runs its commands through, one at a time.
-class TxConn final : public ConnContext {
+class TxConn final : public CaptureConn {
  public:
   explicit TxConn(const ConnContext& real) {
     id = real.id;
@@ -34,52 +36,25 @@ class TxConn final : public ConnContext {
     deny_blocking = true;
   }
 
-  // Starts command i; returns the builder its inline reply goes to.
-  void Begin() {
-    cur_.clear();
-    reserved_ = false;
-    filled_ = false;
-  }
-  bool complete() const { return !reserved_ || filled_; }
-  std::string& reply() { return cur_; }
+  // Runs once, when the current command's reserved reply slot is filled.
   std::function<void()> on_fill;
 
-  ReplyBuilder& Reply() override {
-    rb_.set_buffer(&cur_);
-    rb_.set_resp(resp);
-    return rb_;
+  void Unref() override {
+    if (--refs_ == 0) delete this;
   }
-  uint64_t ReserveSlot() override {
-    reserved_ = true;
-    return 0;
-  }
-  void FillSlot(uint64_t, std::string bytes) override {
-    cur_ += bytes;
-    filled_ = true;
+  void CloseAfterReply() override { close_after_ = true; }
+  void Kill() override { kill_ = true; }
+
+  bool close_after_ = false, kill_ = false;
+
+ private:
+  void OnFilled() override {
     if (on_fill) {
       auto f = std::move(on_fill);
       on_fill = nullptr;
       f();
     }
   }
-  void SetBarrier(bool) override {}
-  void Ref() override { ++refs_; }
-  void Unref() override {
-    if (--refs_ == 0) delete this;
-  }
-  void CloseAfterReply() override { close_after_ = true; }
-  void Kill() override { kill_ = true; }
-  size_t QueryBufferBytes() const override { return 0; }
-  size_t OutputBufferBytes() const override { return 0; }
-  size_t PendingReplies() const override { return 0; }
-
-  bool close_after_ = false, kill_ = false;
-
- private:
-  std::string cur_;
-  ReplyBuilder rb_{&cur_, 2};
-  bool reserved_ = false, filled_ = false;
-  int refs_ = 1;
 };
 
 bool TouchesNoShard(const CommandSpec* spec) {
