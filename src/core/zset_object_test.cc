@@ -1,7 +1,12 @@
 #include "core/zset_object.h"
+#include "core/zset_pack.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
 #include <map>
 #include <random>
 #include <set>
@@ -263,6 +268,265 @@ TEST(ZSetObject, ScanVisitsEverything) {
     }
   } while (cursor != 0);
   for (int i = 0; i < 5000; ++i) EXPECT_TRUE(seen.count("k" + std::to_string(i))) << i;
+}
+
+// ---- ZPack's entry encoding ----
+
+bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
+
+// Walks the pack both ways, checking Next/Prev agree and the contents are `want`.
+void ExpectPack(const ZPack& p, const std::vector<std::pair<double, std::string>>& want) {
+  std::vector<size_t> offs;
+  for (size_t off = 0; off < p.End(); off = p.Next(off)) offs.push_back(off);
+  ASSERT_EQ(offs.size(), want.size());
+  ASSERT_EQ(p.count(), want.size());
+  for (size_t i = 0; i < offs.size(); ++i) {
+    ASSERT_TRUE(SameBits(p.Score(offs[i]), want[i].first)) << i << " " << p.Score(offs[i]);
+    ASSERT_EQ(p.Member(offs[i]), want[i].second) << i;
+  }
+  size_t off = p.End();
+  for (size_t i = offs.size(); i-- > 0;) {
+    off = p.Prev(off);
+    ASSERT_EQ(off, offs[i]) << i;
+  }
+  for (size_t r = 0; r < offs.size(); ++r) ASSERT_EQ(p.Seek(r), offs[r]);
+}
+
+// Bytes of an entry whose score takes `score_bytes` (the format in zset_pack.h).
+size_t EntryBytes(size_t member_len, size_t score_bytes) {
+  size_t rest = member_len + score_bytes;  // the tag counts in score_bytes
+  size_t hdr = rest + 1 < 128 ? 1 : rest + 2 < 16384 ? 2 : 5;
+  size_t body = hdr + rest;
+  size_t back = body < 128 ? 1 : body < 16384 ? 2 : body < (1u << 21) ? 3 : 4;
+  return body + back;
+}
+
+TEST(ZPack, ScoreEncodingsRoundTrip) {
+  const double p63 = std::ldexp(1.0, 63), p53 = std::ldexp(1.0, 53);
+  // (score, bytes of its encoding); -0 reads back as 0.
+  const std::vector<std::pair<double, size_t>> cases = {
+      {0, 1},
+      {-0.0, 1},
+      {1, 1},
+      {127, 1},
+      {128, 2},
+      {-1, 2},
+      {4095, 2},
+      {-4096, 2},
+      {4096, 3},
+      {-4097, 3},
+      {32767, 3},
+      {-32768, 3},
+      {32768, 4},
+      {-32769, 4},
+      {8388607, 4},
+      {8388608, 5},
+      {2147483647.0, 5},
+      {-2147483648.0, 5},
+      {2147483648.0, 6},
+      {1e12, 7},
+      {p53, 8},
+      {p53 + 2, 8},
+      {-p53, 8},
+      {-(p53 + 2), 8},
+      {std::ldexp(1.0, 56) - 8, 9},
+      {std::nextafter(p63, 0.0), 9},  // 2^63 - 1024: the largest double under 2^63
+      {-p63, 9},                      // INT64_MIN
+      {std::nextafter(-p63, 0.0), 9},
+      {p63, 5},                        // not an int64, but a float holds it
+      {-std::ldexp(1.0, 64), 5},
+      {std::nextafter(-p63, -INFINITY), 9},
+      {1e300, 9},
+      {-1e300, 9},
+      {DBL_MAX, 9},
+      {-DBL_MAX, 9},
+      {DBL_MIN, 9},
+      {std::ldexp(1.0, -1074), 9},  // the smallest subnormal double
+      {-std::ldexp(1.0, -1074), 9},
+      {std::ldexp(1.0, -149), 5},  // the smallest subnormal float
+      {FLT_MAX, 5},
+      {std::nextafter(static_cast<double>(FLT_MAX), INFINITY), 9},
+      {INFINITY, 5},
+      {-INFINITY, 5},
+      {0.5, 5},
+      {-0.5, 5},
+      {1.5, 5},
+      {127.5, 5},
+      {0.1, 9},
+      {-3.14159, 9},
+      {1.0 / 3, 9},
+      {std::nextafter(1.0, 2.0), 9},
+      {16777217.5, 9},
+  };
+  for (auto [score, bytes] : cases) {
+    for (size_t len : {size_t{0}, size_t{3}, size_t{127}, size_t{128}}) {
+      ZPack p;
+      std::string m(len, 'x');
+      p.Insert(m, score);
+      double want = score == 0 ? 0.0 : score;
+      ExpectPack(p, {{want, m}});
+      EXPECT_EQ(p.End(), EntryBytes(len, bytes)) << score << " len " << len;
+      double got = -1;
+      ASSERT_EQ(p.Find(m, &got), 0u);
+      EXPECT_TRUE(SameBits(got, want)) << score;
+      EXPECT_FALSE(std::signbit(p.Score(0)) && score == 0);
+    }
+  }
+  // All of them in one pack, in order, both ways; then removed one by one.
+  ZPack p;
+  std::vector<std::pair<double, std::string>> want;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    double s = cases[i].first == 0 ? 0.0 : cases[i].first;
+    std::string m = "m" + std::to_string(i);
+    p.Insert(m, cases[i].first);
+    want.emplace_back(s, m);
+  }
+  std::sort(want.begin(), want.end());
+  ExpectPack(p, want);
+  while (!want.empty()) {
+    size_t i = want.size() / 3;
+    double s;
+    size_t off = p.Find(want[i].second, &s);
+    ASSERT_NE(off, p.End());
+    EXPECT_TRUE(SameBits(s, want[i].first));
+    p.Erase(off);
+    want.erase(want.begin() + static_cast<ptrdiff_t>(i));
+    ExpectPack(p, want);
+  }
+  EXPECT_EQ(p.End(), 0u);
+  EXPECT_EQ(p.AllocatedBytes(), 0u);
+}
+
+TEST(ZPack, RandomScoresRoundTrip) {
+  // Random bit patterns, integers of every width and their neighbours, in packs of 100.
+  std::mt19937_64 rng(11);
+  for (int round = 0; round < 40; ++round) {
+    ZPack p;
+    std::vector<std::pair<double, std::string>> want;
+    for (int i = 0; i < 100; ++i) {
+      double d;
+      uint64_t bits = rng();
+      switch (rng() % 4) {
+        case 0: std::memcpy(&d, &bits, sizeof(d)); break;
+        case 1: d = static_cast<double>(static_cast<int64_t>(bits) >> (rng() % 64)); break;
+        case 2: d = std::ldexp(1.0, static_cast<int>(rng() % 70)) * ((bits & 1) ? -1 : 1); break;
+        default: d = static_cast<double>(static_cast<int64_t>(bits) >> (rng() % 64)) / 8; break;
+      }
+      if (rng() % 3 == 0) d = std::nextafter(d, (bits & 2) ? INFINITY : -INFINITY);
+      if (std::isnan(d)) continue;
+      std::string m = std::to_string(i) + std::string(rng() % 200, 'x');
+      p.Insert(m, d);
+      want.emplace_back(d == 0 ? 0.0 : d, m);
+    }
+    std::sort(want.begin(), want.end());
+    ExpectPack(p, want);
+  }
+}
+
+TEST(ZPack, MemberLengthsAndBacklenBoundaries) {
+  // Lengths around the 1/2/5-byte member headers and the 1/2/3-byte backlens, with scores
+  // of each size, inserted in a scrambled order.
+  std::vector<size_t> lens = {0, 1, 2, 123, 124, 125, 126, 127, 128, 129, 255, 256,
+                              16373, 16374, 16375, 16380, 16383, 16384, 16385, 100000};
+  const std::vector<double> scores = {5, -5, 70000, 0.25, 0.1, INFINITY, -INFINITY};
+  std::vector<std::pair<double, std::string>> want;
+  size_t bytes = 0;
+  for (size_t i = 0; i < lens.size(); ++i) {
+    for (size_t j = 0; j < scores.size(); ++j) {
+      std::string m(lens[i], static_cast<char>('a' + j));
+      if (!m.empty()) m.back() = static_cast<char>('0' + i % 10);
+      if (m.empty() && j > 0) continue;  // one empty member only
+      want.emplace_back(scores[j], m);
+      const size_t score_bytes[] = {1, 2, 4, 5, 9, 5, 5};
+      size_t sb = score_bytes[j];
+      bytes += EntryBytes(lens[i], sb);
+    }
+  }
+  std::vector<size_t> order(want.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::mt19937_64 rng(7);
+  std::shuffle(order.begin(), order.end(), rng);
+  ZPack p;
+  for (size_t i : order) p.Insert(want[i].second, want[i].first);
+  std::sort(want.begin(), want.end());
+  ExpectPack(p, want);
+  EXPECT_EQ(p.End(), bytes);
+  // Append builds the same bytes.
+  ZPack q;
+  for (auto& [s, m] : want) q.Append(m, s);
+  ExpectPack(q, want);
+  ASSERT_EQ(q.End(), p.End());
+  for (size_t off = 0; off < p.End(); off = p.Next(off)) {
+    ASSERT_EQ(p.Member(off), q.Member(off));
+  }
+  ZPack c;
+  c.CopyFrom(p);
+  ExpectPack(c, want);
+  // Range removal from the middle.
+  size_t from = p.Seek(10), to = p.Seek(30);
+  p.EraseRange(from, to, 20);
+  want.erase(want.begin() + 10, want.begin() + 30);
+  ExpectPack(p, want);
+}
+
+TEST(ZPack, SmallIntegerScoresAreCompact) {
+  // A ZSetObject fits a 48-byte malloc chunk.
+  EXPECT_LE(sizeof(ZSetObject), 40u);
+  // The memory benchmark's shape: members "m0".."m99", score j.
+  ZPack p;
+  for (int j = 0; j < 100; ++j) p.Insert("m" + std::to_string(j), j);
+  EXPECT_EQ(p.End(), 10 * EntryBytes(2, 1) + 90 * EntryBytes(3, 1));  // 590
+  EXPECT_LT(p.AllocatedBytes(), p.End() + p.End() / 16 + 48);
+  ZPack c;
+  c.CopyFrom(p);
+  EXPECT_LE(c.AllocatedBytes(), c.End() + 24);
+  // Shrinks back after most of it is removed.
+  p.EraseRange(0, p.Seek(95), 95);
+  EXPECT_EQ(p.count(), 5u);
+  EXPECT_LT(p.AllocatedBytes(), 128u);
+}
+
+TEST(ZSetObject, ListpackEdgeScoresAgainstModel) {
+  const double p63 = std::ldexp(1.0, 63);
+  const std::vector<double> scores = {
+      0,     -0.0,      127,       128,  -128, std::ldexp(1.0, 53), p63,    -p63,  1e300,
+      -1e300, INFINITY, -INFINITY, 0.5,  -0.5, 4096,                -4097,  1e-300,
+      std::nextafter(p63, 0.0)};
+  ZLimits lim{128, 1000};
+  auto z = ZSetObject::Create(0, 0, lim);
+  Model m;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    std::string member = std::string(i * 9, 'k') + std::to_string(i);
+    Add(*z, member, scores[i], 0, lim);
+    m.Set(member, scores[i] == 0 ? 0.0 : scores[i]);
+  }
+  ASSERT_TRUE(z->is_listpack());
+  ExpectSame(*z, m);
+  for (auto& [member, s] : m.scores) {
+    double got;
+    ASSERT_TRUE(z->Score(member, &got));
+    EXPECT_TRUE(SameBits(got, s)) << member;
+    size_t rank;
+    ASSERT_TRUE(z->Rank(member, &rank, &got));
+    EXPECT_TRUE(SameBits(got, s));
+  }
+  // Moving every member to another score (Erase + Insert), and reverse iteration.
+  for (size_t i = 0; i < scores.size(); ++i) {
+    std::string member = std::string(i * 9, 'k') + std::to_string(i);
+    double s = scores[(i + 5) % scores.size()];
+    int out;
+    double ns;
+    ASSERT_TRUE(z->Add(member, s, 0, lim, &out, &ns));
+    m.Set(member, s == 0 ? 0.0 : s);
+  }
+  ExpectSame(*z, m);
+  std::vector<std::pair<double, std::string>> back;
+  for (auto it = z->Seek(z->size() - 1); it.valid(); it.Prev()) {
+    back.emplace_back(it.score(), std::string(it.member()));
+  }
+  auto fwd = m.Vec();
+  std::vector<std::pair<double, std::string>> rev(fwd.rbegin(), fwd.rend());
+  EXPECT_EQ(back, rev);
 }
 
 TEST(ZSetObject, MemoryUsageTracksContents) {
