@@ -67,6 +67,9 @@ class ConnContext {
   bool reply_skip = false;
   bool reply_skip_next = false;
   bool no_evict = false;  // CLIENT NO-EVICT
+  // Whether used memory stayed over maxmemory after the evictions made before the current
+  // command (Redis's pre_command_oom_state); set by MemoryGuard::Admit, read by scripts.
+  bool oom_before_command = false;
   // Shown by CLIENT LIST; kept by the pub/sub and transaction code.
   int subscriptions = 0, psubscriptions = 0, ssubscriptions = 0;
   int multi_queued = -1;  // -1: not in MULTI

@@ -389,6 +389,7 @@ void FcallGeneric(CmdArgs args, CmdCtx& ctx, bool ro) {
     ctx.rb->Error("ERR Number of keys can't be negative");
     return;
   }
+  if (ScriptRefusedForOom(ctx, job->flags)) return;
   if (ro && !(job->flags & lua::kFlagNoWrites)) {
     ctx.rb->Error("ERR Can not execute a script with write flag using *_ro command.");
     return;

@@ -148,11 +148,13 @@ bool MemoryGuard::Admit(ConnContext& conn, const CommandSpec* spec) {
   uint64_t used = CountedMemory();
   if (limit == 0 || used <= limit) {
     if (exceeded_since_us_.load(std::memory_order_relaxed) != 0) NoteExceeded(false);
+    conn.oom_before_command = false;
     return true;
   }
   bool ok = PerformEvictions(static_cast<int64_t>(used - limit));
   bool under = CountedMemory() <= limit;
   NoteExceeded(!under);
+  conn.oom_before_command = !(ok || under);
   if (ok || under) return true;
   // Out of memory (Redis's EVICT_FAIL): refuse what may grow memory.
   if (spec->flags & kCmdDenyOom) return false;

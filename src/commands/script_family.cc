@@ -126,6 +126,7 @@ void EvalGeneric(CmdArgs args, CmdCtx& ctx, bool by_sha, bool ro) {
     }
   }
   job->flags = s.flags;
+  if (ScriptRefusedForOom(ctx, s.flags)) return;
   if (ro && !(s.flags & (lua::kFlagNoWrites | lua::kFlagEvalCompat))) {
     ctx.rb->Error("ERR Can not execute a script with write flag using *_ro command.");
     return;

@@ -10,6 +10,7 @@
 #include "base/strutil.h"
 #include "commands/capture_conn.h"
 #include "commands/family_util.h"
+#include "commands/memory_family.h"
 
 namespace kora {
 namespace {
@@ -296,6 +297,10 @@ class ScriptHost final : public lua::Host {
       *reply = "-ERR Write commands are not allowed from read-only scripts.\r\n";
       return;
     }
+    if (run_->job->deny_oom && (spec->flags & kCmdDenyOom)) {
+      reply->assign("-").append(kOomError).append("\r\n");
+      return;
+    }
     if (!EnterShards(spec, args, reply)) return;
     if (write) {
       wrote_ = true;
@@ -526,8 +531,29 @@ Runner& RunnerOf(Service& svc, int worker) {
 
 }  // namespace
 
+namespace {
+// Whether memory stayed over maxmemory after the evictions made before this command (Redis
+// judges scripts on that pre-command state). Inside EXEC the transaction was admitted whole.
+bool OverMaxmemory(CmdCtx& ctx) {
+  return ctx.conn->tx_id == 0 && ctx.conn->oom_before_command &&
+         ctx.svc->memory_guard().enabled();
+}
+}  // namespace
+
+bool ScriptRefusedForOom(CmdCtx& ctx, uint32_t flags) {
+  if ((flags & (lua::kFlagEvalCompat | lua::kFlagAllowOom | lua::kFlagNoWrites)) ||
+      !OverMaxmemory(ctx)) {
+    return false;
+  }
+  ctx.rb->Error(kOomError);
+  return true;
+}
+
 void RunScriptJob(CmdCtx& ctx, std::unique_ptr<ScriptJob> job) {
   Service& svc = *ctx.svc;
+  // An EVAL script without a shebang started over maxmemory: it runs, and its commands that
+  // may grow memory are refused one by one (see ScriptRefusedForOom for the others).
+  job->deny_oom = (job->flags & lua::kFlagEvalCompat) && OverMaxmemory(ctx);
   Engine& eng = svc.engine();
   auto r = std::make_shared<Run>();
   r->svc = &svc;

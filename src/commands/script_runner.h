@@ -139,6 +139,10 @@ struct ScriptJob {
   std::string name;        // sha (EVAL) or function name (FCALL)
   std::string body;        // EVAL source
   uint32_t flags = 0;
+  // Memory was over maxmemory when the script started and it may not add more: its commands
+  // that may grow memory answer OOM (an EVAL script without a shebang, Redis's
+  // scriptVerifyOOM).
+  bool deny_oom = false;
   std::vector<std::string> keys, args;
   std::vector<std::string> command;  // the invoking command, for FUNCTION STATS
 };
@@ -156,6 +160,12 @@ bool CompileLibrary(std::string_view code, LibraryInfo* out, std::string* err);
 // is taken by another library. All or nothing. Caller holds fn_mu.
 bool InstallLibraries(Scripting& sc, std::vector<LibraryInfo> libs, bool replace,
                       std::string* err);
+
+// A script or function that declares its flags (shebang, register_function) and is neither
+// no-writes nor allow-oom is refused while memory is over maxmemory, before anything else is
+// checked (Redis derives the command's deny-oom flag from the script's). Replies and returns
+// true when refused.
+bool ScriptRefusedForOom(CmdCtx& ctx, uint32_t flags);
 
 // Runs `job` for the connection of ctx (a connection-form handler context) and replies.
 void RunScriptJob(CmdCtx& ctx, std::unique_ptr<ScriptJob> job);
