@@ -19,6 +19,7 @@
 #include "commands/info_family.h"
 #include "commands/memory_family.h"
 #include "commands/pubsub_hub.h"
+#include "commands/script_runner.h"
 #include "commands/observe_hook.h"
 #include "commands/server_family.h"
 
@@ -192,6 +193,20 @@ void MemorySection(Writer& o, Service& svc) {
   o.FieldU("allocator_resident", a.resident);
   o.FieldU("total_system_memory", total);
   o.Field("total_system_memory_human", Human(total));
+  Scripting::Stats lua = GetScripting(svc).GetStats();
+  o.FieldU("used_memory_lua", lua.vm_eval_bytes);
+  o.FieldU("used_memory_vm_eval", lua.vm_eval_bytes);
+  o.Field("used_memory_lua_human", Human(lua.vm_eval_bytes));
+  o.FieldU("used_memory_scripts_eval", lua.scripts_bytes);
+  o.FieldU("number_of_cached_scripts", lua.cached_scripts);
+  o.FieldU("number_of_functions", lua.functions);
+  o.FieldU("number_of_libraries", lua.libraries);
+  o.FieldU("used_memory_vm_functions", lua.vm_functions_bytes);
+  o.FieldU("used_memory_vm_total", lua.vm_eval_bytes + lua.vm_functions_bytes);
+  o.Field("used_memory_vm_total_human", Human(lua.vm_eval_bytes + lua.vm_functions_bytes));
+  o.FieldU("used_memory_functions", lua.functions_bytes);
+  o.FieldU("used_memory_scripts", lua.scripts_bytes + lua.functions_bytes);
+  o.Field("used_memory_scripts_human", Human(lua.scripts_bytes + lua.functions_bytes));
   o.Field("maxmemory", maxmemory);
   o.Field("maxmemory_human", Human(static_cast<uint64_t>(maxmemory)));
   o.Field("maxmemory_policy", svc.config().Value("maxmemory-policy"));

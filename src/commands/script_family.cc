@@ -84,6 +84,7 @@ bool CompileHere(CmdCtx& ctx, const std::string& sha, std::string_view body, uin
     return false;
   }
   GetScripting(*ctx.svc).AddScript(sha, {std::string(body), *flags});
+  GetScripting(*ctx.svc).NoteVmMemory(ctx.worker->id());
   return true;
 }
 

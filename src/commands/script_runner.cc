@@ -500,6 +500,7 @@ void Runner::Execute(std::shared_ptr<Run> r) {
     restart = host.restart();
   }
   sc.SetRunning(r->home, false);
+  sc.NoteVmMemory(r->home);
   slot.busy.store(false);
   if (restart) Rollback(r);
   Release(r);

@@ -104,7 +104,16 @@ class Scripting {
   void SetRunning(int worker, bool on) { vms_[worker].running += on ? 1 : -1; }
   // The function's Lua reference in the worker's function VM, or 0.
   int FunctionRef(int worker, const std::string& name);
-  int64_t LuaMemory(int worker);
+  // Publishes the memory of the worker's VMs for ScriptStats (worker thread, after a run).
+  void NoteVmMemory(int worker);
+
+  // What INFO memory reports about scripting (any thread).
+  struct Stats {
+    uint64_t cached_scripts = 0, scripts_bytes = 0;  // EVAL cache: count, bodies and keys
+    uint64_t functions = 0, libraries = 0, functions_bytes = 0;
+    uint64_t vm_eval_bytes = 0, vm_functions_bytes = 0;  // Lua heaps, summed over workers
+  };
+  Stats GetStats();
   // Undo logs of the scripts holding this worker's shard, by transaction id. Worker thread only.
   absl::flat_hash_map<uint64_t, UndoLog>& undo(int worker) { return undo_[worker]; }
   // Batch-end runners, one per worker, created by the runner code on first use.
@@ -116,6 +125,7 @@ class Scripting {
     uint64_t eval_epoch = 0, fn_epoch = 0;
     absl::flat_hash_map<std::string, int> fn_refs;
     int running = 0;
+    std::atomic<int64_t> eval_bytes{0}, fn_bytes{0};  // as last published by NoteVmMemory
   };
   std::mutex mu_;
   absl::flat_hash_map<std::string, Script> scripts_;  // GUARDED_BY(mu_)

@@ -81,8 +81,38 @@ int Scripting::FunctionRef(int worker, const std::string& name) {
   return it == vms_[worker].fn_refs.end() ? 0 : it->second;
 }
 
-int64_t Scripting::LuaMemory(int worker) {
-  return vms_[worker].eval ? vms_[worker].eval->MemoryBytes() : 0;
+void Scripting::NoteVmMemory(int worker) {
+  WorkerVms& v = vms_[worker];
+  v.eval_bytes.store(v.eval ? v.eval->MemoryBytes() : 0, std::memory_order_relaxed);
+  v.fn_bytes.store(v.fn ? v.fn->MemoryBytes() : 0, std::memory_order_relaxed);
+}
+
+Scripting::Stats Scripting::GetStats() {
+  Stats s;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    s.cached_scripts = scripts_.size();
+    // Each entry: its key (the 40-character sha), the body, and the table slot.
+    for (const auto& [sha, script] : scripts_) {
+      s.scripts_bytes += sha.size() + script.body.size() + sizeof(std::string) + sizeof(Script);
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lk(fn_mu_);
+    s.libraries = libraries_.size();
+    s.functions = functions_.size();
+    for (const auto& [name, lib] : libraries_) {
+      s.functions_bytes += name.size() + lib.code.size() + sizeof(LibraryInfo);
+      for (const auto& f : lib.functions) {
+        s.functions_bytes += sizeof(FunctionInfo) + f.name.size() + f.description.size();
+      }
+    }
+  }
+  for (const auto& v : vms_) {
+    s.vm_eval_bytes += static_cast<uint64_t>(v.eval_bytes.load(std::memory_order_relaxed));
+    s.vm_functions_bytes += static_cast<uint64_t>(v.fn_bytes.load(std::memory_order_relaxed));
+  }
+  return s;
 }
 
 }  // namespace kora

@@ -307,6 +307,40 @@ class ScriptsBase:
         r.function_flush()
 
 
+    def test_info_memory_scripting_fields(self):
+        r = self.r
+        r.function_flush()
+        info = r.info("memory")
+        self.assertEqual(info["number_of_cached_scripts"], 0)
+        self.assertEqual(info["number_of_functions"], 0)
+        self.assertEqual(info["number_of_libraries"], 0)
+        sha1 = r.script_load("return 1")
+        r.script_load("return 2")
+        r.eval("return redis.call('set', KEYS[1], 'v')", 1, "k")  # a third script, run
+        r.evalsha(sha1, 0)
+        r.function_load("#!lua name=lib\n"
+                        "redis.register_function('f1', function() return 1 end)\n"
+                        "redis.register_function('f2', function() return 2 end)\n")
+        self.assertEqual(r.fcall("f1", 0), 1)
+        info = r.info("memory")
+        self.assertEqual(info["number_of_cached_scripts"], 3)
+        self.assertEqual(info["number_of_functions"], 2)
+        self.assertEqual(info["number_of_libraries"], 1)
+        for f in ("used_memory_lua", "used_memory_vm_eval", "used_memory_vm_functions",
+                  "used_memory_scripts_eval", "used_memory_functions"):
+            self.assertGreater(info[f], 0, f)
+        self.assertEqual(info["used_memory_vm_total"],
+                         info["used_memory_vm_eval"] + info["used_memory_vm_functions"])
+        self.assertEqual(info["used_memory_scripts"],
+                         info["used_memory_scripts_eval"] + info["used_memory_functions"])
+        r.script_flush()
+        r.function_flush()
+        info = r.info("memory")
+        self.assertEqual(info["number_of_cached_scripts"], 0)
+        self.assertEqual(info["number_of_functions"], 0)
+        self.assertEqual(info["number_of_libraries"], 0)
+
+
 class RedisScripts(ScriptsBase, unittest.TestCase):
     server_name = "redis"
 
