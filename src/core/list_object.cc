@@ -31,6 +31,7 @@ void ListObject::ChunkVec::reserve(size_t n) {
 }
 
 void ListObject::ChunkVec::insert(size_t i, Chunk* const* first, size_t count) {
+  if (count == 0) return;  // `first` may be null then
   reserve(n_ + count);
   Chunk** d = data();
   std::memmove(d + i + count, d + i, (n_ - i) * sizeof(Chunk*));
