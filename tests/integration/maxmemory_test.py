@@ -127,9 +127,10 @@ class MaxMemory(unittest.TestCase):
         # so the bound on hot is the loose one: random eviction would keep ~63% of each.
         self.assertLess(cold, 200, f"cold survivors {cold}, hot survivors {hot}")
         self.assertGreater(hot, 200, f"cold survivors {cold}, hot survivors {hot}")
-        # About 1000 keys' worth had to go (Redis evicts ~1035 here). Evicting far more means
-        # the limit was paid for transient memory (pipelined hops between shards).
-        self.assertLess(self.evicted(), 1200)
+        # About 1000 keys' worth had to go (Redis evicts ~1035 here; sanitizer builds, whose
+        # allocator Kora measures through mallinfo2, up to ~1220). Evicting far more means the
+        # limit was paid for transient memory (pipelined hops between shards).
+        self.assertLess(self.evicted(), 1300)
 
     def test_allkeys_lfu_keeps_frequent_keys(self):
         self.r.config_set("maxmemory-policy", "allkeys-lfu")
