@@ -151,7 +151,6 @@ void Worker::Run() {
   const int64_t idle_poll_us = engine_->opts_.idle_poll_us;
   const bool poll_yield = engine_->opts_.idle_poll_yield;
   int64_t last_work_us = 0;
-  int64_t last_poll_us = 0;  // when the sockets were last looked at (idle polling only)
   while (!engine_->stop_.load(std::memory_order_acquire)) {
     bool work = DrainInboxes();
     if (!next_iteration_.empty()) {
@@ -183,12 +182,6 @@ void Worker::Run() {
             CpuRelax();
           }
         }
-        // Work arrived while spinning: run it now rather than first paying an epoll_wait
-        // system call on its way (microseconds on a VM), as long as the sockets were looked
-        // at recently enough.
-        if ((InboxesNonEmpty() || !local_tasks_.empty()) && now - last_poll_us < kPollSpinUs) {
-          continue;
-        }
       }
     }
     if (timeout > 0) {
@@ -200,7 +193,6 @@ void Worker::Run() {
       }
     }
     if (loop_.Poll(timeout) > 0 && idle_poll_us > 0) last_work_us = MonotonicUs();
-    last_poll_us = now;
     sleeping_.store(false, std::memory_order_relaxed);
     RunBatchEnd();
     FlushOutboxes();
