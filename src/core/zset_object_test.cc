@@ -54,6 +54,17 @@ void ExpectSame(const ZSetObject& z, const Model& m) {
   ASSERT_EQ(Contents(z), m.Vec());
 }
 
+// Backwards iteration from the last element matches the model in reverse.
+void ExpectSameBackwards(const ZSetObject& z, const Model& m) {
+  std::vector<std::pair<double, std::string>> back;
+  for (auto it = z.Seek(z.size() - 1); it.valid(); it.Prev()) {
+    back.emplace_back(it.score(), std::string(it.member()));
+  }
+  auto fwd = m.Vec();
+  std::vector<std::pair<double, std::string>> rev(fwd.rbegin(), fwd.rend());
+  EXPECT_EQ(back, rev);
+}
+
 int Add(ZSetObject& z, const std::string& m, double s, int flags = 0, ZLimits lim = {}) {
   int out;
   double ns;
@@ -133,14 +144,7 @@ TEST(ZSetObject, LongMembersInListpack) {
   }
   EXPECT_TRUE(z->is_listpack());
   ExpectSame(*z, m);
-  // Backwards iteration matches forwards.
-  std::vector<std::pair<double, std::string>> back;
-  for (auto it = z->Seek(z->size() - 1); it.valid(); it.Prev()) {
-    back.emplace_back(it.score(), std::string(it.member()));
-  }
-  auto fwd = m.Vec();
-  std::vector<std::pair<double, std::string>> rev(fwd.rbegin(), fwd.rend());
-  EXPECT_EQ(back, rev);
+  ExpectSameBackwards(*z, m);
 }
 
 // Random operations on both encodings against the model: rank, select, ranges, range
@@ -520,13 +524,7 @@ TEST(ZSetObject, ListpackEdgeScoresAgainstModel) {
     m.Set(member, s == 0 ? 0.0 : s);
   }
   ExpectSame(*z, m);
-  std::vector<std::pair<double, std::string>> back;
-  for (auto it = z->Seek(z->size() - 1); it.valid(); it.Prev()) {
-    back.emplace_back(it.score(), std::string(it.member()));
-  }
-  auto fwd = m.Vec();
-  std::vector<std::pair<double, std::string>> rev(fwd.rbegin(), fwd.rend());
-  EXPECT_EQ(back, rev);
+  ExpectSameBackwards(*z, m);
 }
 
 TEST(ZSetObject, MemoryUsageTracksContents) {
