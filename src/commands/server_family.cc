@@ -54,6 +54,11 @@ void CmdDebug(CmdArgs args, CmdCtx& ctx) {
       }
     }
     ctx.rb->Ok();
+  } else if (EqualsIgnoreCase(sub, "set-active-expire") && args.size() == 3) {
+    // atoi semantics, like Redis: garbage reads as 0 (off).
+    std::string s(args[2]);
+    ctx.svc->engine().set_active_expire(std::atoi(s.c_str()) != 0);
+    ctx.rb->Ok();
   } else if (EqualsIgnoreCase(sub, "log") && args.size() == 3) {
     KORA_LOG_WARN("DEBUG LOG: {}", args[2]);
     ctx.rb->Ok();
@@ -64,7 +69,12 @@ void CmdDebug(CmdArgs args, CmdCtx& ctx) {
               {"ERROR <string>",
                "    Return a Redis protocol error with <string> as message. Useful for clients",
                "    unit tests to simulate Redis errors.", "LOG <message>",
-               "    Write <message> to the server log.", "SLEEP <seconds>",
+               "    Write <message> to the server log.",
+               "SET-ACTIVE-EXPIRE <0|1>",
+               "    Setting it to 0 disables expiring keys in background when they are not",
+               "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+               "    default.",
+               "SLEEP <seconds>",
                "    Stop the server for <seconds>. Decimals allowed."});
   } else {
     ReplySubcommandSyntaxError(ctx, args);

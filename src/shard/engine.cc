@@ -227,7 +227,10 @@ Engine::Engine(const EngineOptions& opts) : opts_(opts) {
     Worker* wp = w.get();
     int64_t interval_ms = 1000 / hz;
     wp->loop_.AddTimer(static_cast<int>(interval_ms),
-                       [wp, interval_ms] { wp->shard_.Cron(interval_ms * 1000 / 4); });
+                       [this, wp, interval_ms] {
+                         wp->shard_.Cron(interval_ms * 1000 / 4,
+                                         active_expire_.load(std::memory_order_relaxed));
+                       });
   }
 }
 

@@ -108,6 +108,10 @@ struct EngineOptions {
 
 class Engine {
  public:
+  // The background expiry cycle on every shard (DEBUG SET-ACTIVE-EXPIRE); keys still expire
+  // when accessed.
+  void set_active_expire(bool on) { active_expire_.store(on, std::memory_order_relaxed); }
+
   explicit Engine(const EngineOptions& opts);
   ~Engine();
 
@@ -134,6 +138,7 @@ class Engine {
   std::vector<std::thread> threads_;
   std::vector<uint16_t> slot_to_shard_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> active_expire_{true};
   std::function<void(Worker&)> fini_;
 };
 

@@ -21,14 +21,14 @@ void Shard::ConfigurePrefixMemory(char separator, int depth) {
   prefix_depth_ = depth;
 }
 
-void Shard::Cron(int64_t budget_us) {
+void Shard::Cron(int64_t budget_us, bool active_expire) {
   if (cron_paused_) return;
   FlushPrefixMemory();
   int64_t deadline = MonotonicUs() + budget_us;
   int64_t now_ms = NowUnixMs();
   for (int i = 0; i < kNumDatabases; ++i) {
     DbTable& db = *dbs_[(expire_db_cursor_ + i) % kNumDatabases];
-    if (db.volatile_count() > 0) stats_.expired_by_cycle += db.ActiveExpire(now_ms, deadline, rng_);
+    if (active_expire && db.volatile_count() > 0) stats_.expired_by_cycle += db.ActiveExpire(now_ms, deadline, rng_);
     db.dict().MaybeShrink();
     db.dict().RehashSteps(100);
     if (MonotonicUs() >= deadline) {

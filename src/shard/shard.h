@@ -31,9 +31,9 @@ class Shard {
   // Command latency, hot keys, slow log (src/observe); this worker's thread only.
   observe::ShardMetrics& metrics() { return metrics_; }
 
-  // One pass of the active expiry cycle with a time budget; also advances rehashing and
-  // shrinks tables that emptied.
-  void Cron(int64_t budget_us);
+  // One pass of the active expiry cycle with a time budget (skipped when !active_expire:
+  // DEBUG SET-ACTIVE-EXPIRE 0); also advances rehashing and shrinks tables that emptied.
+  void Cron(int64_t budget_us, bool active_expire = true);
   // Total expired keys (lazy and active) across databases.
   uint64_t expired_keys() const;
   void SwapDb(int a, int b) { std::swap(dbs_[a], dbs_[b]); }
