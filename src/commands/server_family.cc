@@ -40,6 +40,52 @@ void CmdTime(CmdArgs, CmdCtx& ctx) {
 // No persistence yet: the last "save" is the start of the process, as for a fresh Redis.
 void CmdLastSave(CmdArgs, CmdCtx& ctx) { ctx.rb->Integer(ctx.svc->start_time_ms() / 1000); }
 
+// DEBUG PROTOCOL <type>: Redis's fixed test value of each reply type, as RESP2 or RESP3 writes
+// it (client libraries test their parsers with it).
+void DebugProtocol(std::string_view type, CmdCtx& ctx) {
+  bool r3 = ctx.conn->resp >= 3;
+  std::string_view out;
+  if (EqualsIgnoreCase(type, "string")) {
+    out = "$11\r\nHello World\r\n";
+  } else if (EqualsIgnoreCase(type, "integer")) {
+    out = ":12345\r\n";
+  } else if (EqualsIgnoreCase(type, "double")) {
+    out = r3 ? ",3.141\r\n" : "$5\r\n3.141\r\n";
+  } else if (EqualsIgnoreCase(type, "bignum")) {
+    out = r3 ? "(1234567999999999999999999999999999999\r\n"
+             : "$37\r\n1234567999999999999999999999999999999\r\n";
+  } else if (EqualsIgnoreCase(type, "null")) {
+    out = r3 ? "_\r\n" : "$-1\r\n";
+  } else if (EqualsIgnoreCase(type, "array")) {
+    out = "*3\r\n:0\r\n:1\r\n:2\r\n";
+  } else if (EqualsIgnoreCase(type, "set")) {
+    out = r3 ? "~3\r\n:0\r\n:1\r\n:2\r\n" : "*3\r\n:0\r\n:1\r\n:2\r\n";
+  } else if (EqualsIgnoreCase(type, "map")) {  // i -> whether i is 1
+    out = r3 ? "%3\r\n:0\r\n#f\r\n:1\r\n#t\r\n:2\r\n#f\r\n"
+             : "*6\r\n:0\r\n:0\r\n:1\r\n:1\r\n:2\r\n:0\r\n";
+  } else if (EqualsIgnoreCase(type, "attrib")) {
+    out = r3 ? "|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n"
+               "$39\r\nSome real reply following the attribute\r\n"
+             : "$39\r\nSome real reply following the attribute\r\n";
+  } else if (EqualsIgnoreCase(type, "push")) {
+    if (!r3) return ctx.rb->Error("ERR RESP2 is not supported by this command");
+    out = ">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n"
+          "$40\r\nSome real reply following the push reply\r\n";
+  } else if (EqualsIgnoreCase(type, "verbatim")) {
+    out = r3 ? "=29\r\ntxt:This is a verbatim\nstring\r\n"
+             : "$25\r\nThis is a verbatim\nstring\r\n";
+  } else if (EqualsIgnoreCase(type, "true")) {
+    out = r3 ? "#t\r\n" : ":1\r\n";
+  } else if (EqualsIgnoreCase(type, "false")) {
+    out = r3 ? "#f\r\n" : ":0\r\n";
+  } else {
+    return ctx.rb->Error(
+        "ERR Wrong protocol type name. Please use one of the following: "
+        "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false");
+  }
+  ctx.rb->Raw(out);
+}
+
 // DEBUG SLEEP blocks the calling worker only, as Redis blocks its one thread.
 void CmdDebug(CmdArgs args, CmdCtx& ctx) {
   std::string_view sub = args[1];
@@ -54,6 +100,8 @@ void CmdDebug(CmdArgs args, CmdCtx& ctx) {
       }
     }
     ctx.rb->Ok();
+  } else if (EqualsIgnoreCase(sub, "protocol") && args.size() == 3) {
+    DebugProtocol(args[2], ctx);
   } else if (EqualsIgnoreCase(sub, "set-active-expire") && args.size() == 3) {
     // atoi semantics, like Redis: garbage reads as 0 (off).
     std::string s(args[2]);
@@ -70,6 +118,10 @@ void CmdDebug(CmdArgs args, CmdCtx& ctx) {
                "    Return a Redis protocol error with <string> as message. Useful for clients",
                "    unit tests to simulate Redis errors.", "LOG <message>",
                "    Write <message> to the server log.",
+               "PROTOCOL <type>",
+               "    Reply with a test value of the specified type. <type> can be: string,",
+               "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+               "    true, false.",
                "SET-ACTIVE-EXPIRE <0|1>",
                "    Setting it to 0 disables expiring keys in background when they are not",
                "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
