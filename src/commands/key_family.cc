@@ -4,11 +4,14 @@
 #include "commands/key_family.h"
 
 #include <cstdint>
+#include <cstdio>
 
 #include "base/strutil.h"
 #include "commands/families.h"
 #include "commands/family_util.h"
 #include "commands/service.h"
+#include "core/list_object.h"
+#include "core/rdb.h"
 
 namespace kora {
 
@@ -183,10 +186,7 @@ void CmdObjectIdletime(CmdArgs args, CmdCtx& ctx) {
 
 // Redis shares the objects of the integers 0..9999 (refcount INT_MAX) unless maxmemory is set
 // with an LRU/LFU policy (OBJ_SHARED_INTEGERS, MAXMEMORY_FLAG_NO_SHARED_INTEGERS).
-void CmdObjectRefcount(CmdArgs args, CmdCtx& ctx) {
-  KeyEntry* e = ObjectLookup(args, ctx);
-  if (!e) return;
-  const Value& v = e->value;
+int64_t Refcount(const Value& v, CmdCtx& ctx) {
   bool shared = v.is_int() && v.int_value() >= 0 && v.int_value() < 10000;
   if (shared) {
     ConfigStore& c = ctx.svc->config();
@@ -196,7 +196,40 @@ void CmdObjectRefcount(CmdArgs args, CmdCtx& ctx) {
       shared = false;
     }
   }
-  ctx.rb->Integer(shared ? 2147483647 : 1);
+  return shared ? 2147483647 : 1;
+}
+
+void CmdObjectRefcount(CmdArgs args, CmdCtx& ctx) {
+  if (KeyEntry* e = ObjectLookup(args, ctx)) ctx.rb->Integer(Refcount(e->value, ctx));
+}
+
+// Redis's DEBUG OBJECT line: the value's address, refcount, encoding, the size of its RDB
+// serialization (as DUMP writes it, without type byte and footer), LRU clock and idle time,
+// and for lists the quicklist figures (Kora's chunks and the bytes of their entries).
+std::string DebugObjectLine(const KeyEntry& e, CmdCtx& c) {
+  std::string rdb;
+  rdb::SaveObject(e.value, &rdb);
+  char head[160];
+  std::snprintf(head, sizeof(head),
+                "Value at:%p refcount:%lld encoding:%s serializedlength:%zu lru:%u "
+                "lru_seconds_idle:%llu",
+                static_cast<const void*>(&e.value), static_cast<long long>(Refcount(e.value, c)),
+                e.value.encoding_name(), rdb.empty() ? size_t{0} : rdb.size() - 1,
+                static_cast<unsigned>(e.access_time),
+                static_cast<unsigned long long>(DbTable::IdleMs(&e, c.now_ms) / 1000));
+  std::string line = head;
+  if (e.value.type() == ValueType::kList) {
+    const auto* l = e.value.As<ListObject>();
+    size_t nodes = l->chunk_count();
+    char ql[160];
+    std::snprintf(ql, sizeof(ql),
+                  " ql_nodes:%zu ql_avg_node:%.2f ql_listpack_max:-2 ql_compressed:0 "
+                  "ql_uncompressed_size:%zu",
+                  nodes, nodes ? static_cast<double>(l->size()) / static_cast<double>(nodes) : 0.0,
+                  l->entry_bytes());
+    line += ql;
+  }
+  return line;
 }
 
 void CmdObjectHelp(CmdArgs, CmdCtx& ctx) {
@@ -250,6 +283,23 @@ void RegisterKeyFamily(Service& svc) {
     for (CommandSpec& c : (*part)()) cmds.push_back(std::move(c));
   }
   svc.Register(std::move(cmds));
+}
+
+void DebugObject(std::string_view key, CmdCtx& ctx) {
+  auto* pending = new PendingReply(ctx.conn, /*barrier=*/true);
+  ConnContext* cp = ctx.conn;
+  cp->Ref();
+  int db = ctx.db_index;
+  ctx.svc->RunOnShards<std::string>(
+      ctx, {ctx.svc->engine().ShardOf(key)},
+      [k = std::string(key), db](CmdCtx& c) -> std::string {
+        KeyEntry* e = c.shard().db(db).Peek(k, c.now_ms);
+        return e ? "+" + DebugObjectLine(*e, c) + "\r\n" : "-ERR no such key\r\n";
+      },
+      [pending, cp](std::vector<std::string>& out) {
+        pending->Finish([&](ReplyBuilder& rb) { rb.Raw(out[0]); });
+        cp->Unref();
+      });
 }
 
 }  // namespace kora

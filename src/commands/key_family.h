@@ -19,6 +19,10 @@ std::vector<CommandSpec> KeyExpireCommands();
 std::vector<CommandSpec> KeyRenameCommands();
 std::vector<CommandSpec> KeySpaceCommands();
 
+// DEBUG OBJECT <key> (run from DEBUG, on any worker): hops to the key's shard and replies
+// Redis's one-line description, or "ERR no such key".
+void DebugObject(std::string_view key, CmdCtx& ctx);
+
 // Redis's type name (TYPE, SCAN TYPE): string list set zset hash stream.
 const char* TypeName(ValueType t);
 

@@ -10,6 +10,7 @@
 #include "base/strutil.h"
 #include "commands/families.h"
 #include "commands/family_util.h"
+#include "commands/key_family.h"
 #include "commands/service.h"
 
 namespace kora {
@@ -100,6 +101,8 @@ void CmdDebug(CmdArgs args, CmdCtx& ctx) {
       }
     }
     ctx.rb->Ok();
+  } else if (EqualsIgnoreCase(sub, "object") && args.size() == 3) {
+    DebugObject(args[2], ctx);
   } else if (EqualsIgnoreCase(sub, "protocol") && args.size() == 3) {
     DebugProtocol(args[2], ctx);
   } else if (EqualsIgnoreCase(sub, "set-active-expire") && args.size() == 3) {
@@ -118,6 +121,8 @@ void CmdDebug(CmdArgs args, CmdCtx& ctx) {
                "    Return a Redis protocol error with <string> as message. Useful for clients",
                "    unit tests to simulate Redis errors.", "LOG <message>",
                "    Write <message> to the server log.",
+               "OBJECT <key>",
+               "    Show low level info about `key` and associated value.",
                "PROTOCOL <type>",
                "    Reply with a test value of the specified type. <type> can be: string,",
                "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",

@@ -33,6 +33,13 @@ class ListObject final : public CollectionObject {
   size_t MemoryUsage() const override;
 
   size_t size() const { return size_; }
+  // The chunks (Redis's quicklist nodes) and the bytes of their entries (DEBUG OBJECT).
+  size_t chunk_count() const { return chunks_.size(); }
+  size_t entry_bytes() const {
+    size_t n = 0;
+    for (const Chunk* c : chunks_) n += c->bytes();
+    return n;
+  }
   void PushFront(std::string_view v);
   void PushBack(std::string_view v);
   std::string PopFront();

@@ -30,7 +30,7 @@ def is_redis(binary):
 def build_argv(binary, port, workers=None, password=None, unix_socket=None, workdir=None):
     if is_redis(binary):
         argv = [binary, "--port", str(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no"]
+                "--save", "", "--appendonly", "no", "--enable-debug-command", "yes"]
         if workdir:
             argv += ["--dir", workdir]
         if password is not None:
