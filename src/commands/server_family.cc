@@ -44,47 +44,41 @@ void CmdLastSave(CmdArgs, CmdCtx& ctx) { ctx.rb->Integer(ctx.svc->start_time_ms(
 // DEBUG PROTOCOL <type>: Redis's fixed test value of each reply type, as RESP2 or RESP3 writes
 // it (client libraries test their parsers with it).
 void DebugProtocol(std::string_view type, CmdCtx& ctx) {
-  bool r3 = ctx.conn->resp >= 3;
-  std::string_view out;
-  if (EqualsIgnoreCase(type, "string")) {
-    out = "$11\r\nHello World\r\n";
-  } else if (EqualsIgnoreCase(type, "integer")) {
-    out = ":12345\r\n";
-  } else if (EqualsIgnoreCase(type, "double")) {
-    out = r3 ? ",3.141\r\n" : "$5\r\n3.141\r\n";
-  } else if (EqualsIgnoreCase(type, "bignum")) {
-    out = r3 ? "(1234567999999999999999999999999999999\r\n"
-             : "$37\r\n1234567999999999999999999999999999999\r\n";
-  } else if (EqualsIgnoreCase(type, "null")) {
-    out = r3 ? "_\r\n" : "$-1\r\n";
-  } else if (EqualsIgnoreCase(type, "array")) {
-    out = "*3\r\n:0\r\n:1\r\n:2\r\n";
-  } else if (EqualsIgnoreCase(type, "set")) {
-    out = r3 ? "~3\r\n:0\r\n:1\r\n:2\r\n" : "*3\r\n:0\r\n:1\r\n:2\r\n";
-  } else if (EqualsIgnoreCase(type, "map")) {  // i -> whether i is 1
-    out = r3 ? "%3\r\n:0\r\n#f\r\n:1\r\n#t\r\n:2\r\n#f\r\n"
-             : "*6\r\n:0\r\n:0\r\n:1\r\n:1\r\n:2\r\n:0\r\n";
-  } else if (EqualsIgnoreCase(type, "attrib")) {
-    out = r3 ? "|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n"
-               "$39\r\nSome real reply following the attribute\r\n"
-             : "$39\r\nSome real reply following the attribute\r\n";
-  } else if (EqualsIgnoreCase(type, "push")) {
-    if (!r3) return ctx.rb->Error("ERR RESP2 is not supported by this command");
-    out = ">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n"
-          "$40\r\nSome real reply following the push reply\r\n";
-  } else if (EqualsIgnoreCase(type, "verbatim")) {
-    out = r3 ? "=29\r\ntxt:This is a verbatim\nstring\r\n"
-             : "$25\r\nThis is a verbatim\nstring\r\n";
-  } else if (EqualsIgnoreCase(type, "true")) {
-    out = r3 ? "#t\r\n" : ":1\r\n";
-  } else if (EqualsIgnoreCase(type, "false")) {
-    out = r3 ? "#f\r\n" : ":0\r\n";
-  } else {
-    return ctx.rb->Error(
-        "ERR Wrong protocol type name. Please use one of the following: "
-        "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false");
+  struct Form {
+    const char* name;
+    std::string_view resp2, resp3;  // resp2 empty: an error in RESP2
+  };
+  static constexpr Form kForms[] = {
+      {"string", "$11\r\nHello World\r\n", "$11\r\nHello World\r\n"},
+      {"integer", ":12345\r\n", ":12345\r\n"},
+      {"double", "$5\r\n3.141\r\n", ",3.141\r\n"},
+      {"bignum", "$37\r\n1234567999999999999999999999999999999\r\n",
+       "(1234567999999999999999999999999999999\r\n"},
+      {"null", "$-1\r\n", "_\r\n"},
+      {"array", "*3\r\n:0\r\n:1\r\n:2\r\n", "*3\r\n:0\r\n:1\r\n:2\r\n"},
+      {"set", "*3\r\n:0\r\n:1\r\n:2\r\n", "~3\r\n:0\r\n:1\r\n:2\r\n"},
+      {"map", "*6\r\n:0\r\n:0\r\n:1\r\n:1\r\n:2\r\n:0\r\n",  // i -> whether i is 1
+       "%3\r\n:0\r\n#f\r\n:1\r\n#t\r\n:2\r\n#f\r\n"},
+      {"attrib", "$39\r\nSome real reply following the attribute\r\n",
+       "|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n"
+       "$39\r\nSome real reply following the attribute\r\n"},
+      {"push", "",
+       ">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n"
+       "$40\r\nSome real reply following the push reply\r\n"},
+      {"verbatim", "$25\r\nThis is a verbatim\nstring\r\n",
+       "=29\r\ntxt:This is a verbatim\nstring\r\n"},
+      {"true", ":1\r\n", "#t\r\n"},
+      {"false", ":0\r\n", "#f\r\n"},
+  };
+  for (const Form& f : kForms) {
+    if (!EqualsIgnoreCase(type, f.name)) continue;
+    std::string_view out = ctx.conn->resp >= 3 ? f.resp3 : f.resp2;
+    if (out.empty()) return ctx.rb->Error("ERR RESP2 is not supported by this command");
+    return ctx.rb->Raw(out);
   }
-  ctx.rb->Raw(out);
+  ctx.rb->Error(
+      "ERR Wrong protocol type name. Please use one of the following: "
+      "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false");
 }
 
 // DEBUG SLEEP blocks the calling worker only, as Redis blocks its one thread.
